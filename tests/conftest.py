@@ -1,0 +1,19 @@
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser("boss", password="pw-boss-123")
+
+
+@pytest.fixture
+def annotator(db):
+    from webapp.accounts.services import create_annotator
+
+    return create_annotator("ann", "pw-ann-123")

@@ -1,0 +1,13 @@
+"""Test settings: the real settings, with local state in a throw-away folder.
+
+FER_VAR_DIR is set before `webapp.settings` reads it, so tests never touch ./var, and
+worker processes started by tests inherit it and share the same broker folder.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("FER_VAR_DIR", tempfile.mkdtemp(prefix="fer-test-"))
+os.environ.pop("REDIS_URL", None)  # the embedded broker, unless a test asks for Redis
+
+from webapp.settings import *  # noqa: E402,F403

@@ -1,0 +1,57 @@
+"""Settings from the environment: defaults, parsing, and one clear line for bad values."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import ROOT
+from webapp.config import ConfigError, load_config
+
+
+def test_defaults_give_an_embedded_installation(tmp_path):
+    config = load_config({"FER_VAR_DIR": str(tmp_path)})
+    assert config.database_url == f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert config.broker_kind == "filesystem"
+    assert config.media_root == tmp_path / "media" and config.media_root.is_dir()
+    assert config.debug is False
+    assert config.allow_anonymous_demo is True
+    assert config.allowed_hosts == ["localhost", "127.0.0.1", "[::1]"]
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    first = load_config({"FER_VAR_DIR": str(tmp_path)}).secret_key
+    assert len(first) > 40
+    assert load_config({"FER_VAR_DIR": str(tmp_path)}).secret_key == first
+
+
+def test_redis_url_switches_the_broker(tmp_path):
+    config = load_config({"FER_VAR_DIR": str(tmp_path), "REDIS_URL": "redis://cache:6379/1"})
+    assert config.broker_kind == "redis"
+    assert config.broker_url == config.result_backend == "redis://cache:6379/1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("DATABASE_URL", "mysql://db/x", "DATABASE_URL must start with one of"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must start with one of"),
+        ("ALLOWED_HOSTS", " , ", "ALLOWED_HOSTS must be a comma-separated list"),
+        ("HEALTH_WORKER_TIMEOUT", "soon", "HEALTH_WORKER_TIMEOUT must be a number"),
+        ("HEALTH_WORKER_TIMEOUT", "600", "HEALTH_WORKER_TIMEOUT must be between"),
+        ("SECRET_KEY", "  ", "SECRET_KEY is set but empty"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config({"FER_VAR_DIR": str(tmp_path), name: value})
+
+
+def test_bad_setting_stops_manage_py_with_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "FER_VAR_DIR": str(tmp_path), "DEBUG": "maybe"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DEBUG must be true or false (also 1/0, yes/no, on/off), got 'maybe'"
+    ]

@@ -1,0 +1,47 @@
+"""Health API without a worker: the report says what is down, with the right status code."""
+
+import pytest
+
+from webapp.health import services
+from webapp.health.services import Check
+
+pytestmark = pytest.mark.django_db
+
+
+def test_overall_status():
+    ok, down, optional_down = Check(True, ""), Check(False, ""), Check(False, "", required=False)
+    assert services.overall_status({"a": ok}) == "ok"
+    assert services.overall_status({"a": ok, "b": optional_down}) == "degraded"
+    assert services.overall_status({"a": ok, "b": down, "c": optional_down}) == "failing"
+
+
+def test_database_and_broker_checks_pass():
+    assert services.check_database().ok
+    broker = services.check_broker()
+    assert broker.ok and broker.details == {"kind": "filesystem"}
+
+
+def test_health_is_503_when_no_worker_answers(api_client, settings):
+    settings.APP = {**settings.APP, "HEALTH_WORKER_TIMEOUT": 0.3}
+    response = api_client.get("/api/health/")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"]["ok"] and checks["broker"]["ok"]
+    assert not checks["worker_cpu"]["ok"] and checks["worker_cpu"]["required"]
+    assert "no worker answered on queue 'cpu'" in checks["worker_cpu"]["message"]
+
+
+def test_unreachable_broker_is_reported_not_raised(api_client, monkeypatch):
+    from worker.celery_app import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = api_client.get("/api/health/")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert not checks["broker"]["ok"]
+    assert checks["worker_cpu"]["message"] == "not tried: the broker is unreachable"
+
+
+def test_health_page_renders(client):
+    page = client.get("/health/")
+    assert page.status_code == 200 and b'data-endpoint="/api/health/"' in page.content

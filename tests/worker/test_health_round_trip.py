@@ -1,0 +1,48 @@
+"""The health checks against a real Celery worker process on the embedded broker."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.processes import celery_worker
+from webapp.health import services
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db]
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    """A worker sharing this test process's broker folder (FER_VAR_DIR from tests.settings)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings"}
+    log = Path(tmp_path_factory.mktemp("worker")) / "worker.log"
+    with celery_worker(env, log) as process:
+        yield process
+
+
+def test_ping_task_runs_on_the_worker(worker):
+    from worker.tasks import ping
+
+    reply = ping.apply_async(args=[time.time()], queue="cpu").get(timeout=20)
+    assert reply["pid"] != os.getpid()
+    assert reply["queue_delay_ms"] >= 0
+
+
+def test_health_api_is_ok_with_a_worker(worker, api_client):
+    response = api_client.get("/api/health/")
+    assert response.status_code == 200, response.json()
+    report = response.json()
+    assert report["status"] == "ok"
+    assert set(report["checks"]) == {"web", "database", "broker", "worker_cpu", "worker_gpu"}
+    assert report["checks"]["worker_cpu"]["message"].startswith("worker ")
+    assert report["checks"]["worker_gpu"]["ok"]  # this worker serves both queues
+
+
+def test_a_queue_nobody_serves_fails_within_the_timeout(worker, settings):
+    settings.APP = {**settings.APP, "HEALTH_WORKER_TIMEOUT": 0.5}
+    start = time.monotonic()
+    sent = services.send_pings(["nobody-listens"])
+    check = services.check_worker("nobody-listens", sent["nobody-listens"], time.monotonic() + 0.5, required=True)
+    assert not check.ok and "no worker answered on queue 'nobody-listens'" in check.message
+    assert time.monotonic() - start < 3

@@ -1,0 +1,157 @@
+"""Every setting that comes from the environment, with its documented default, in one place.
+
+Read once at start-up by `webapp.settings` and `worker.celery_app`. A bad value raises
+`ConfigError` with one line that names the variable, what it got and what it takes;
+`manage.py`, the WSGI entry point and the Celery app print that line and exit, so a typo
+in a deployment never ends as a traceback.
+
+| variable              | default                           | meaning                                             |
+|-----------------------|-----------------------------------|-----------------------------------------------------|
+| FER_VAR_DIR           | ./var                             | local state: SQLite file, media, broker folders      |
+| DATABASE_URL          | sqlite:///$FER_VAR_DIR/db.sqlite3 | any URL dj-database-url understands (postgres://…)   |
+| REDIS_URL             | (unset)                           | redis://host:port/db; unset = embedded file broker   |
+| MEDIA_ROOT            | $FER_VAR_DIR/media                | uploaded photos, dataset items, checkpoints          |
+| SECRET_KEY            | generated into $FER_VAR_DIR       | required (non-empty) when DEBUG is off               |
+| DEBUG                 | false                             | true/false (also 1/0, yes/no, on/off)                |
+| ALLOWED_HOSTS         | localhost,127.0.0.1,[::1]         | comma-separated host names                           |
+| ALLOW_ANONYMOUS_DEMO  | true                              | visitors without an account may use the demo upload  |
+| HEALTH_WORKER_TIMEOUT | 5                                 | seconds the health check waits for a worker reply    |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    """A setting from the environment has a value the application cannot use."""
+
+
+def env_bool(name: str, default: bool, environ=os.environ) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false (also 1/0, yes/no, on/off), got {raw!r}")
+
+
+def env_number(name: str, default: float, minimum: float, maximum: float, environ=os.environ) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g}, got {raw!r}")
+    return value
+
+
+def env_list(name: str, default: list[str], environ=os.environ) -> list[str]:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise ConfigError(f"{name} must be a comma-separated list with at least one entry, got {raw!r}")
+    return items
+
+
+def check_url(name: str, value: str, schemes: set[str]) -> str:
+    scheme = urlparse(value).scheme
+    if scheme not in schemes:
+        allowed = ", ".join(sorted(s + "://" for s in schemes))
+        raise ConfigError(f"{name} must start with one of {allowed}; got {value!r}")
+    return value
+
+
+def _secret_key(var_dir: Path, debug: bool, environ) -> str:
+    key = environ.get("SECRET_KEY")
+    if key is not None:
+        if not key.strip():
+            raise ConfigError("SECRET_KEY is set but empty")
+        return key
+    if not debug and environ.get("FER_REQUIRE_SECRET_KEY", "").lower() in _TRUE:
+        raise ConfigError("SECRET_KEY must be set when DEBUG is off in this deployment")
+    # One machine, no configuration: keep a random key in the local state folder so
+    # sessions survive restarts without anyone having to invent a secret.
+    key_file = var_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Config:
+    var_dir: Path
+    database_url: str
+    redis_url: str | None
+    media_root: Path
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    allow_anonymous_demo: bool
+    health_worker_timeout: float
+
+    @property
+    def broker_url(self) -> str:
+        return self.redis_url or "filesystem://"
+
+    @property
+    def result_backend(self) -> str:
+        return self.redis_url or f"file://{self.var_dir / 'celery' / 'results'}"
+
+    @property
+    def broker_kind(self) -> str:
+        return "redis" if self.redis_url else "filesystem"
+
+
+def _directory(name: str, raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = BASE_DIR / path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a folder that can be created: {exc.strerror}") from None
+    return path
+
+
+def load_config(environ=os.environ) -> Config:
+    """Read and check every setting; raise ConfigError on the first bad one."""
+    var_dir = _directory("FER_VAR_DIR", environ.get("FER_VAR_DIR", "var"))
+    debug = env_bool("DEBUG", False, environ)
+    database_url = check_url(
+        "DATABASE_URL",
+        environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'db.sqlite3'}"),
+        {"sqlite", "postgres", "postgresql", "pgsql"},
+    )
+    redis_url = environ.get("REDIS_URL") or None
+    if redis_url:
+        check_url("REDIS_URL", redis_url, {"redis", "rediss"})
+    return Config(
+        var_dir=var_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        media_root=_directory("MEDIA_ROOT", environ.get("MEDIA_ROOT", str(var_dir / "media"))),
+        secret_key=_secret_key(var_dir, debug, environ),
+        debug=debug,
+        allowed_hosts=env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], environ),
+        allow_anonymous_demo=env_bool("ALLOW_ANONYMOUS_DEMO", True, environ),
+        health_worker_timeout=env_number("HEALTH_WORKER_TIMEOUT", 5.0, 0.1, 60.0, environ),
+    )

@@ -1,0 +1,26 @@
+"""One error body for the whole API: {"error": {"code", "message", "fields"?}}."""
+
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        return f"{key}: {_first_message(value)}"
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    body = {"code": getattr(exc, "default_code", "error"), "message": _first_message(detail)}
+    if isinstance(detail, dict) and "detail" not in detail:
+        body["fields"] = detail
+    elif isinstance(detail, dict):
+        body["message"] = str(detail["detail"])
+    response.data = {"error": body}
+    return response

@@ -1,0 +1,43 @@
+"""The sections of the site, in menu order. Later features fill the section pages."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    summary: str
+    staff_only: bool = False
+
+
+SECTIONS = [
+    Section("gallery", "Gallery", "Uploaded photos with every face found, its landmarks, emotion and valence/arousal."),
+    Section(
+        "datasets",
+        "Datasets",
+        "Imported datasets (class folders, FER-2013 CSV, FER+ votes, AffectNet CSV) to browse and export.",
+    ),
+    Section(
+        "labeling",
+        "Labeling",
+        "Crowd labeling sessions: keyboard labeling of emotions and valence/arousal, agreement and aggregation.",
+    ),
+    Section(
+        "training",
+        "Training",
+        "Training runs of the architecture zoo on the GPU workers, with live progress.",
+        staff_only=True,
+    ),
+    Section(
+        "leaderboard",
+        "Leaderboard",
+        "Every model version compared per dataset and metric; promote the one predictions use.",
+    ),
+]
+
+SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}
+
+
+def visible_sections(user) -> list[Section]:
+    return [s for s in SECTIONS if not s.staff_only or user.is_staff]

@@ -1,0 +1,112 @@
+"""Health checks of every moving part: web, database, broker, and a worker per queue.
+
+Each check returns a `Check`; none raises. The worker check is a real round trip: a
+`worker.ping` task sent to the queue and its answer awaited.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+# queue -> whether a worker on it is required for the application to work
+WORKER_QUEUES = {"cpu": True, "gpu": False}
+
+
+@dataclass
+class Check:
+    ok: bool
+    message: str
+    latency_ms: float | None = None
+    required: bool = True
+    details: dict = field(default_factory=dict)
+
+
+def _timed(check):
+    def wrapper(*args, **kwargs) -> Check:
+        start = time.perf_counter()
+        try:
+            result = check(*args, **kwargs)
+        except Exception as exc:  # a health check reports failures, it never raises them
+            result = Check(False, f"{type(exc).__name__}: {exc}")
+        result.latency_ms = round((time.perf_counter() - start) * 1000, 1)
+        return result
+
+    return wrapper
+
+
+@_timed
+def check_database() -> Check:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return Check(True, f"{connection.vendor} answers", details={"vendor": connection.vendor})
+
+
+@_timed
+def check_broker() -> Check:
+    from worker.celery_app import app
+
+    kind = settings.APP["BROKER_KIND"]
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return Check(True, f"{kind} broker reachable", details={"kind": kind})
+
+
+def send_pings(queues: list[str]) -> dict:
+    """Publish one ping per queue, one after another.
+
+    Sequential on purpose: kombu's filesystem transport guards its files with fcntl
+    locks, which do not exclude threads of one process from each other.
+    """
+    from worker.tasks import ping
+
+    expires = settings.APP["HEALTH_WORKER_TIMEOUT"]
+    return {queue: ping.apply_async(args=[time.time()], queue=queue, expires=expires) for queue in queues}
+
+
+def check_worker(queue: str, async_result, deadline: float, required: bool) -> Check:
+    """Wait until `deadline` (time.monotonic) for the worker's answer to a sent ping."""
+    from celery.exceptions import TimeoutError as ReplyTimeout
+
+    timeout = settings.APP["HEALTH_WORKER_TIMEOUT"]
+    try:
+        reply = async_result.get(timeout=max(deadline - time.monotonic(), 0.05), propagate=True)
+    except ReplyTimeout:
+        return Check(False, f"no worker answered on queue {queue!r} within {timeout:g} s", required=required)
+    except Exception as exc:  # the task itself failed on the worker: still a report, not a 500
+        return Check(False, f"worker error: {type(exc).__name__}: {exc}", required=required)
+    async_result.forget()  # health pings are not worth keeping in the result store
+    return Check(True, f"worker {reply['hostname']} answered", required=required, details=reply)
+
+
+def overall_status(checks: dict[str, Check]) -> str:
+    if any(not c.ok and c.required for c in checks.values()):
+        return "failing"
+    if any(not c.ok for c in checks.values()):
+        return "degraded"
+    return "ok"
+
+
+def run_all_checks() -> dict:
+    """Run every check and return a JSON-ready report; the worker pings share one deadline."""
+    checks: dict[str, Check] = {"web": Check(True, "serving requests", latency_ms=0.0)}
+    checks["database"] = check_database()
+    checks["broker"] = check_broker()
+    if checks["broker"].ok:
+        # A CPU worker is required (predictions need it); a GPU worker is optional on one machine.
+        start = time.perf_counter()
+        deadline = time.monotonic() + settings.APP["HEALTH_WORKER_TIMEOUT"]
+        sent = send_pings(list(WORKER_QUEUES))
+        for queue, required in WORKER_QUEUES.items():  # the waits overlap: one deadline for all
+            check = check_worker(queue, sent[queue], deadline, required)
+            check.latency_ms = round((time.perf_counter() - start) * 1000, 1)
+            checks[f"worker_{queue}"] = check
+    else:
+        skipped = "not tried: the broker is unreachable"
+        checks["worker_cpu"] = Check(False, skipped)
+        checks["worker_gpu"] = Check(False, skipped, required=False)
+    return {"status": overall_status(checks), "checks": {name: asdict(c) for name, c in checks.items()}}

@@ -1,0 +1,46 @@
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.health.services import run_all_checks
+
+_check = inline_serializer(
+    "HealthCheck",
+    {
+        "ok": serializers.BooleanField(),
+        "message": serializers.CharField(),
+        "latency_ms": serializers.FloatField(allow_null=True),
+        "required": serializers.BooleanField(),
+        "details": serializers.DictField(),
+    },
+)
+
+
+class HealthView(APIView):
+    """State of web, database, broker and workers; 503 when a required part fails."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.ChoiceField(["ok", "degraded", "failing"]),
+                    "checks": serializers.DictField(child=_check),
+                },
+            )
+        }
+    )
+    def get(self, request):
+        report = run_all_checks()
+        code = status.HTTP_503_SERVICE_UNAVAILABLE if report["status"] == "failing" else status.HTTP_200_OK
+        return Response(report, status=code)
+
+
+def health_page(request):
+    """The page asks the JSON endpoint itself, so it shows progress while workers answer."""
+    return render(request, "health/health.html")

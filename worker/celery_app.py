@@ -1,0 +1,42 @@
+"""The Celery application. Its settings come from Django's (CELERY_* names).
+
+Queues: `cpu` for predictions and imports, `gpu` for training. The embedded default
+worker (`make up`) listens on both; on many machines each worker joins the queues its
+hardware suits (see docker-compose.yml).
+"""
+
+import os
+import sys
+
+from celery import Celery
+from kombu import Queue
+
+from webapp.config import ConfigError
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+try:
+    import django
+
+    django.setup()
+except ConfigError as exc:
+    print(f"Configuration error: {exc}", file=sys.stderr)
+    sys.exit(2)
+
+CPU_QUEUE = "cpu"
+GPU_QUEUE = "gpu"
+
+app = Celery("fer")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=[Queue(CPU_QUEUE), Queue(GPU_QUEUE)],
+    task_default_queue=CPU_QUEUE,
+    # Long work is acknowledged only when done, so a worker that dies hands it back.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    result_expires=24 * 3600,
+    broker_connection_retry_on_startup=True,
+)
+app.autodiscover_tasks(["worker"])
