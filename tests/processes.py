@@ -32,6 +32,15 @@ def migrate(env: dict[str, str]) -> None:
     subprocess.run([BIN / "python", "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
 
+def create_demo_admin(env: dict[str, str]) -> tuple[str, str]:
+    """Run the same command as `make up` and read back the credentials it saved."""
+    subprocess.run(
+        [BIN / "python", "manage.py", "ensure_demo_admin"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    lines = (Path(env["FER_VAR_DIR"]) / "demo_admin.txt").read_text().splitlines()
+    return lines[0].removeprefix("username: "), lines[1].removeprefix("password: ")
+
+
 @contextmanager
 def running(command: list, env: dict[str, str], log: Path, ready):
     """Run `command` until the block ends; `ready()` must turn true within 60 s."""

@@ -11,7 +11,8 @@ in a deployment never ends as a traceback.
 | DATABASE_URL          | sqlite:///$FER_VAR_DIR/db.sqlite3 | any URL dj-database-url understands (postgres://…)   |
 | REDIS_URL             | (unset)                           | redis://host:port/db; unset = embedded file broker   |
 | MEDIA_ROOT            | $FER_VAR_DIR/media                | uploaded photos, dataset items, checkpoints          |
-| SECRET_KEY            | generated into $FER_VAR_DIR       | required (non-empty) when DEBUG is off               |
+| SECRET_KEY            | generated into $FER_VAR_DIR       | never empty; generated and kept for one machine      |
+| FER_REQUIRE_SECRET_KEY| false                             | true: refuse to start without SECRET_KEY (servers)   |
 | DEBUG                 | false                             | true/false (also 1/0, yes/no, on/off)                |
 | ALLOWED_HOSTS         | localhost,127.0.0.1,[::1]         | comma-separated host names                           |
 | ALLOW_ANONYMOUS_DEMO  | true                              | visitors without an account may use the demo upload  |
@@ -79,14 +80,14 @@ def check_url(name: str, value: str, schemes: set[str]) -> str:
     return value
 
 
-def _secret_key(var_dir: Path, debug: bool, environ) -> str:
+def _secret_key(var_dir: Path, environ) -> str:
     key = environ.get("SECRET_KEY")
     if key is not None:
         if not key.strip():
             raise ConfigError("SECRET_KEY is set but empty")
         return key
-    if not debug and environ.get("FER_REQUIRE_SECRET_KEY", "").lower() in _TRUE:
-        raise ConfigError("SECRET_KEY must be set when DEBUG is off in this deployment")
+    if env_bool("FER_REQUIRE_SECRET_KEY", False, environ):
+        raise ConfigError("SECRET_KEY must be set: FER_REQUIRE_SECRET_KEY is on for this deployment")
     # One machine, no configuration: keep a random key in the local state folder so
     # sessions survive restarts without anyone having to invent a secret.
     key_file = var_dir / "secret_key"
@@ -149,7 +150,7 @@ def load_config(environ=os.environ) -> Config:
         database_url=database_url,
         redis_url=redis_url,
         media_root=_directory("MEDIA_ROOT", environ.get("MEDIA_ROOT", str(var_dir / "media"))),
-        secret_key=_secret_key(var_dir, debug, environ),
+        secret_key=_secret_key(var_dir, environ),
         debug=debug,
         allowed_hosts=env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], environ),
         allow_anonymous_demo=env_bool("ALLOW_ANONYMOUS_DEMO", True, environ),

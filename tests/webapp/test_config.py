@@ -41,6 +41,7 @@ def test_redis_url_switches_the_broker(tmp_path):
         ("HEALTH_WORKER_TIMEOUT", "soon", "HEALTH_WORKER_TIMEOUT must be a number"),
         ("HEALTH_WORKER_TIMEOUT", "600", "HEALTH_WORKER_TIMEOUT must be between"),
         ("SECRET_KEY", "  ", "SECRET_KEY is set but empty"),
+        ("FER_REQUIRE_SECRET_KEY", "true", "SECRET_KEY must be set"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, name, value, message):

@@ -1,0 +1,73 @@
+"""End-to-end fixtures: the real web server and worker on their own state folder, and
+headless Chromium (Debian's) driven by Playwright. No browser is ever downloaded."""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.processes import app_environment, celery_worker, create_demo_admin, migrate, redis_server, web_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium not found: run `make test` (it installs Debian's chromium) or apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    url: str
+    admin_username: str
+    admin_password: str
+
+
+@pytest.fixture(params=["filesystem", "redis"], scope="module")
+def live_app(request, tmp_path_factory):
+    """Web server + worker, as `make up` runs them, on the embedded or the Redis broker."""
+    var_dir = tmp_path_factory.mktemp(f"app-{request.param}")
+    with _broker(request.param, var_dir) as extra_env:
+        env = app_environment(var_dir, **extra_env)
+        migrate(env)
+        admin = create_demo_admin(env)
+        with celery_worker(env, var_dir / "worker.log"), web_server(env, var_dir / "web.log") as url:
+            yield LiveApp(url, *admin)
+
+
+def _broker(kind: str, var_dir: Path):
+    from contextlib import nullcontext
+
+    if kind == "filesystem":
+        return nullcontext({})
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server not found: run `make test` (it installs Debian's redis-server)")
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def with_redis():
+        with redis_server(var_dir / "redis.log") as url:
+            yield {"REDIS_URL": url}
+
+    return with_redis()
