@@ -56,3 +56,14 @@ def test_bad_setting_stops_manage_py_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "Configuration error: DEBUG must be true or false (also 1/0, yes/no, on/off), got 'maybe'"
     ]
+
+
+def test_bad_setting_stops_the_celery_worker_with_one_line(tmp_path):
+    from tests.processes import BIN
+
+    env = {"PATH": "/usr/bin:/bin", "FER_VAR_DIR": str(tmp_path), "REDIS_URL": "localhost:6379"}
+    command = [BIN / "celery", "-A", "worker.celery_app", "worker"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: REDIS_URL must start with one of redis://, rediss://; got 'localhost:6379'"
+    ]
