@@ -17,3 +17,10 @@ def annotator(db):
     from webapp.accounts.services import create_annotator
 
     return create_annotator("ann", "pw-ann-123")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Each test stores uploaded and imported files in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -17,6 +17,7 @@ in a deployment never ends as a traceback.
 | ALLOWED_HOSTS         | localhost,127.0.0.1,[::1]         | comma-separated host names                           |
 | ALLOW_ANONYMOUS_DEMO  | true                              | visitors without an account may use the demo upload  |
 | HEALTH_WORKER_TIMEOUT | 5                                 | seconds the health check waits for a worker reply    |
+| MAX_IMPORT_MB         | 2048                              | largest dataset file an admin may upload             |
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class Config:
     allowed_hosts: list[str]
     allow_anonymous_demo: bool
     health_worker_timeout: float
+    max_import_mb: int
 
     @property
     def broker_url(self) -> str:
@@ -155,4 +157,5 @@ def load_config(environ=os.environ) -> Config:
         allowed_hosts=env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], environ),
         allow_anonymous_demo=env_bool("ALLOW_ANONYMOUS_DEMO", True, environ),
         health_worker_timeout=env_number("HEALTH_WORKER_TIMEOUT", 5.0, 0.1, 60.0, environ),
+        max_import_mb=int(env_number("MAX_IMPORT_MB", 2048, 1, 1024 * 1024, environ)),
     )

@@ -17,3 +17,12 @@ def ping(sent_at: float) -> dict:
         "python": platform.python_version(),
         "queue_delay_ms": round((time.time() - sent_at) * 1000, 1),
     }
+
+
+@app.task(name="datasets.import", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+def import_dataset(job_id: int) -> dict:
+    """Import one uploaded dataset file; re-running the same job is safe (see run_import)."""
+    from webapp.datasets.importing import run_import
+
+    job = run_import(job_id)
+    return {"status": job.status, "imported": job.imported, "duplicates": job.duplicates, "errors": job.error_count}

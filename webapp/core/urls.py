@@ -6,4 +6,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("section/<slug:slug>/", views.section, name="section"),
+    path("media/<path:path>", views.media, name="media"),
 ]

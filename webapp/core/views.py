@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import render
+from django.views.static import serve
 
 from webapp.core.navigation import SECTIONS_BY_SLUG, visible_sections
 
@@ -17,3 +19,12 @@ def section(request, slug: str):
     if found.staff_only and not request.user.is_staff:
         return redirect_to_login(request.get_full_path())
     return render(request, "core/section.html", {"section": found})
+
+
+def media(request, path: str):
+    """Uploaded and imported files on one machine (a reverse proxy serves them in production).
+
+    django.views.static.serve refuses paths that leave MEDIA_ROOT; the root is read per
+    request so tests and deployments can move it.
+    """
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

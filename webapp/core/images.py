@@ -1,0 +1,44 @@
+"""Checking image bytes from outside: format by content, pixel count, corrupt files."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
+MAX_PIXELS = 40_000_000
+
+
+class BadImageError(ValueError):
+    """The bytes are not an image we accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    suffix: str
+    width: int
+    height: int
+
+
+def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> ImageInfo:
+    """Identify and fully decode `data`; raise BadImageError for anything we would not show."""
+    if not data:
+        raise BadImageError("empty file")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ALLOWED_FORMATS:
+                raise BadImageError(f"{image.format} images are not accepted; use JPEG, PNG, WebP or BMP")
+            width, height = image.size
+            if width * height > max_pixels:
+                raise BadImageError(f"{width}x{height} is over the limit of {max_pixels:,} pixels")
+            image.load()  # decodes every pixel: truncated or corrupt files fail here
+            return ImageInfo(image.format, ALLOWED_FORMATS[image.format], width, height)
+    except UnidentifiedImageError:
+        raise BadImageError("not an image (JPEG, PNG, WebP or BMP)") from None
+    except Image.DecompressionBombError as exc:
+        raise BadImageError(f"image too large: {exc}") from None
+    except (OSError, SyntaxError) as exc:
+        raise BadImageError(f"corrupt image: {exc}") from None

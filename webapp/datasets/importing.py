@@ -1,0 +1,159 @@
+"""Running an import: records from the uploaded file become items and original labels.
+
+Called by the `datasets.import` Celery task. Safe to run twice on the same job (a worker
+that died hands the task back): every item is keyed by its content hash, so a second run
+skips what the first one stored, and the counters are recomputed, not added to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.core.images import BadImageError, inspect_image
+from webapp.datasets import records as readers
+from webapp.datasets.archive import ArchiveError, SafeZip
+from webapp.datasets.models import Dataset, ImportJob, Item, Label, item_image_path
+
+MAX_STORED_ERRORS = 500
+CHUNK_SIZE = 200
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def open_records(job: ImportJob, stack: ExitStack) -> tuple[int, Iterator[readers.Record]]:
+    """(number of records, record iterator) for the job's file; raises before yielding anything."""
+    path = job.source.path
+    fmt = job.dataset.format
+    if fmt == Dataset.Format.FER2013_CSV:
+        if readers.is_zip(path):
+            raise readers.FormatError("FER-2013 imports take the CSV file itself, not a zip")
+        with open(path, "rb") as handle:
+            data = handle.read()
+        return readers.count_fer2013_records(data), readers.fer2013_records(data)
+    if not readers.is_zip(path):
+        raise readers.FormatError(f"{Dataset.Format(fmt).label} imports take a zip archive")
+    archive = stack.enter_context(SafeZip(path))
+    if fmt == Dataset.Format.FERPLUS:
+        return readers.count_ferplus_records(archive), readers.ferplus_records(archive)
+    return readers.count_class_folder_records(archive), readers.class_folder_records(archive)
+
+
+def check_source(job: ImportJob) -> None:
+    """Fail fast, in the request, on a file that is not in the promised format."""
+    with ExitStack() as stack:
+        total, _ = open_records(job, stack)
+    if total == 0:
+        raise readers.FormatError("the file holds no images to import")
+
+
+class _Progress:
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.last_saved = 0.0
+        self.hashes_seen: set[str] = set()  # in this run, to tell a repeat in the file from a retry
+
+    def record_error(self, where: str, message: str) -> None:
+        self.job.error_count += 1
+        if len(self.job.errors) < MAX_STORED_ERRORS:
+            self.job.errors.append({"where": where, "message": message})
+
+    def save(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last_saved >= PROGRESS_EVERY_SECONDS:
+            fields = ["processed", "imported", "duplicates", "error_count", "errors", "total", "status"]
+            self.job.save(update_fields=fields)
+            self.last_saved = now
+
+
+def run_import(job_id: int) -> ImportJob:
+    job = ImportJob.objects.select_related("dataset").get(pk=job_id)
+    if job.status == ImportJob.Status.DONE:
+        return job
+    job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
+    job.processed = job.imported = job.duplicates = job.error_count = 0
+    job.errors = []
+    job.save()
+    progress = _Progress(job)
+    try:
+        with ExitStack() as stack:
+            job.total, records = open_records(job, stack)
+            # One transaction per chunk: SQLite commits are the slow part of an import.
+            for chunk in _chunks(records, CHUNK_SIZE):
+                with transaction.atomic():
+                    for record in chunk:
+                        _import_record(job, record, progress)
+                        job.processed += 1
+                progress.save()
+    except (ArchiveError, readers.FormatError) as exc:
+        job.status, job.message = ImportJob.Status.FAILED, str(exc)
+    else:
+        job.status = ImportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+def _chunks(iterable, size: int):
+    iterator = iter(iterable)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _import_record(job: ImportJob, record: readers.Record, progress: _Progress) -> None:
+    if record.error:
+        progress.record_error(record.where, record.error)
+        return
+    try:
+        info = inspect_image(record.image)
+    except BadImageError as exc:
+        progress.record_error(record.where, str(exc))
+        return
+    content_hash = hashlib.sha256(record.image).hexdigest()
+    if content_hash in progress.hashes_seen:
+        job.duplicates += 1
+        return
+    progress.hashes_seen.add(content_hash)
+    owner = list(
+        Item.objects.filter(dataset=job.dataset, content_hash=content_hash).values_list("import_job", flat=True)
+    )
+    if owner:
+        # Stored by this job on an earlier run (a retried task) counts as imported, else a duplicate.
+        if owner[0] == job.pk:
+            job.imported += 1
+        else:
+            job.duplicates += 1
+        return
+    try:
+        with transaction.atomic():  # a savepoint: one bad row never undoes its chunk
+            _store_item(job, record, info, content_hash)
+    except IntegrityError:  # the same bytes twice in one file, or another run a moment ago
+        job.duplicates += 1
+        return
+    job.imported += 1
+
+
+def _store_item(job: ImportJob, record: readers.Record, info, content_hash: str) -> Item:
+    item = Item(
+        dataset=job.dataset,
+        split=record.split,
+        content_hash=content_hash,
+        source_name=record.where[:500],
+        import_job=job,
+        width=info.width,
+        height=info.height,
+    )
+    name = item_image_path(item, "image" + info.suffix)
+    if not default_storage.exists(name):  # same bytes, same name: a retry reuses the file
+        name = default_storage.save(name, ContentFile(record.image))
+    item.image.name = name
+    item.save()
+    Label.objects.create(item=item, source=Label.Source.ORIGINAL, emotion=record.emotion, votes=record.votes)
+    return item

@@ -1,0 +1,56 @@
+"""Dataset changes started from a request: accepting an import and handing it to a worker."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import transaction
+
+from webapp.datasets import records as readers
+from webapp.datasets.archive import ArchiveError
+from webapp.datasets.importing import check_source
+from webapp.datasets.models import Dataset, ImportJob
+
+
+class ImportRejected(ValueError):
+    """The import cannot start; nothing was stored. The message is for the user."""
+
+
+def start_import(*, name: str, format: str, upload, user=None, description: str = "") -> ImportJob:
+    """Check the upload, record an ImportJob and queue it on the `cpu` queue.
+
+    The file's overall shape (zip safety, format, header) is checked here, so a wrong file
+    gets an answer at once and leaves no dataset, job or file behind.
+    """
+    limit = settings.APP["MAX_IMPORT_BYTES"]
+    if upload.size > limit:
+        raise ImportRejected(f"the file is {upload.size:,} bytes; the import limit is {limit:,} (MAX_IMPORT_MB)")
+    name = name.strip()
+    if not name:
+        raise ImportRejected("a dataset needs a name")
+    job = None
+    try:
+        with transaction.atomic():
+            dataset, _ = Dataset.objects.get_or_create(
+                name=name, defaults={"format": format, "description": description, "created_by": user}
+            )
+            if dataset.format != format:
+                raise ImportRejected(f"dataset {name!r} holds {dataset.format} data; import {format} into a new one")
+            job = ImportJob(dataset=dataset, source_name=PurePath(upload.name).name[:300], created_by=user)
+            job.source.save(job.source_name or "upload", upload, save=False)
+            check_source(job)
+            job.save()
+            transaction.on_commit(lambda: _enqueue(job))
+    except (ArchiveError, readers.FormatError, ImportRejected) as exc:
+        if job is not None and job.source:
+            job.source.delete(save=False)
+        raise ImportRejected(str(exc)) from None
+    return job
+
+
+def _enqueue(job: ImportJob) -> None:
+    from worker.tasks import import_dataset
+
+    result = import_dataset.apply_async(args=[job.pk], queue="cpu")
+    ImportJob.objects.filter(pk=job.pk).update(task_id=result.id)
