@@ -11,3 +11,8 @@ os.environ.setdefault("FER_VAR_DIR", tempfile.mkdtemp(prefix="fer-test-"))
 os.environ.pop("REDIS_URL", None)  # the embedded broker, unless a test asks for Redis
 
 from webapp.settings import *  # noqa: E402,F403
+
+# The test database is a file (not SQLite's default in-memory one) so that Celery worker
+# processes started by tests can open the same database: see tests/worker/conftest.py.
+TEST_DATABASE_PATH = CONFIG.var_dir / "test-db.sqlite3"  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": str(TEST_DATABASE_PATH)}  # noqa: F405

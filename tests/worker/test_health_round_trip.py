@@ -2,23 +2,12 @@
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.processes import celery_worker
 from webapp.health import services
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db]
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory):
-    """A worker sharing this test process's broker folder (FER_VAR_DIR from tests.settings)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings"}
-    log = Path(tmp_path_factory.mktemp("worker")) / "worker.log"
-    with celery_worker(env, log) as process:
-        yield process
 
 
 def test_ping_task_runs_on_the_worker(worker):

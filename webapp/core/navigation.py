@@ -1,6 +1,8 @@
-"""The sections of the site, in menu order. Later features fill the section pages."""
+"""The sections of the site, in menu order; a section without its own page yet shows the generic one."""
 
 from dataclasses import dataclass
+
+from django.urls import reverse
 
 
 @dataclass(frozen=True)
@@ -9,6 +11,13 @@ class Section:
     title: str
     summary: str
     staff_only: bool = False
+    url_name: str | None = None  # the built section's page; None = the generic section page
+
+    @property
+    def url(self) -> str:
+        if self.url_name:
+            return reverse(self.url_name)
+        return reverse("core:section", args=[self.slug])
 
 
 SECTIONS = [
@@ -16,7 +25,8 @@ SECTIONS = [
     Section(
         "datasets",
         "Datasets",
-        "Imported datasets (class folders, FER-2013 CSV, FER+ votes, AffectNet CSV) to browse and export.",
+        "Imported datasets (class folders, FER-2013 CSV, FER+ votes) to browse by split and class.",
+        url_name="datasets:list",
     ),
     Section(
         "labeling",

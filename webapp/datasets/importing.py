@@ -94,6 +94,12 @@ def run_import(job_id: int) -> ImportJob:
                 progress.save()
     except (ArchiveError, readers.FormatError) as exc:
         job.status, job.message = ImportJob.Status.FAILED, str(exc)
+    except Exception as exc:
+        # Never leave a job "running" forever: say what broke, keep what was stored, re-raise.
+        job.status, job.message = ImportJob.Status.FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
+        job.finished_at = timezone.now()
+        job.save()
+        raise
     else:
         job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
+from ml.taxonomy import EMOTIONS
 from webapp.datasets.models import Dataset, Item, Label
 
 
@@ -40,3 +41,20 @@ def dataset_items(dataset: Dataset, *, split: str | None = None, emotion: str | 
 
 def datasets_with_counts() -> QuerySet[Dataset]:
     return Dataset.objects.annotate(item_count=Count("items")).order_by("name")
+
+
+def histogram_chart(histogram: dict[str, dict[str, int]]) -> list[dict]:
+    """Rows for a bar chart: one per class, a bar per split; the largest count spans 80% (room for its number)."""
+    largest = max((n for counts in histogram.values() for n in counts.values()), default=0) or 1
+    classes = [e for e in [*EMOTIONS, "none"] if any(e in counts for counts in histogram.values())]
+    return [
+        {
+            "emotion": emotion,
+            "bars": [
+                {"split": split, "count": histogram[split].get(emotion, 0),
+                 "percent": round(80 * histogram[split].get(emotion, 0) / largest, 1)}
+                for split in sorted(histogram)
+            ],
+        }
+        for emotion in classes
+    ]  # fmt: skip

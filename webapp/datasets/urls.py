@@ -1,9 +1,12 @@
 from django.urls import path
 
-from webapp.datasets import api
+from webapp.datasets import api, views
 
 app_name = "datasets"
 urlpatterns = [
+    path("datasets/", views.dataset_list, name="list"),
+    path("datasets/<int:pk>/", views.dataset_detail, name="detail"),
+    path("datasets/items/<int:pk>/", views.item_detail, name="item"),
     path("api/datasets/", api.DatasetListView.as_view(), name="api-list"),
     path("api/datasets/<int:pk>/", api.DatasetDetailView.as_view(), name="api-detail"),
     path("api/datasets/<int:pk>/items/", api.DatasetItemsView.as_view(), name="api-items"),

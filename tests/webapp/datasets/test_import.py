@@ -170,3 +170,14 @@ def test_imported_images_are_served_and_traversal_is_not(post_import, client, tm
     assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"\xff\xd8"
     for outside in ("/media/../../etc/passwd", "/media/%2e%2e/secret_key"):
         assert client.get(outside).status_code in (400, 404)
+
+
+def test_an_unexpected_error_fails_the_job_instead_of_leaving_it_running(post_import, tmp_path, monkeypatch):
+    from webapp.datasets import importing
+
+    response = post_import(zip_folder(FER2013_SMALL, tmp_path / "fer.zip"))
+    monkeypatch.setattr(importing, "_store_item", lambda *args: (_ for _ in ()).throw(RuntimeError("disk on fire")))
+    with pytest.raises(RuntimeError):
+        run_import(response.json()["id"])
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and job.message == "unexpected error: RuntimeError: disk on fire"

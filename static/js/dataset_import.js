@@ -1,0 +1,75 @@
+// Dataset import: upload with a progress bar, then follow the worker's progress until done.
+(function () {
+  const form = document.getElementById("import-form");
+  const status = document.getElementById("import-status");
+  const phase = document.getElementById("import-phase");
+  const counts = document.getElementById("import-counts");
+  const bar = document.getElementById("import-progress");
+  const message = document.getElementById("import-message");
+  const errors = document.getElementById("import-errors");
+  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+
+  function show(job) {
+    bar.value = job.progress;
+    counts.textContent = `${job.processed} of ${job.total} read · ${job.imported} imported · ` +
+      `${job.duplicates} duplicates · ${job.error_count} errors`;
+    errors.replaceChildren(...job.errors.slice(0, 50).map((e) => {
+      const li = document.createElement("li");
+      li.textContent = `${e.where}: ${e.message}`;
+      return li;
+    }));
+  }
+
+  async function follow(jobId) {
+    const response = await fetch(`/api/imports/${jobId}/`, {headers: {Accept: "application/json"}});
+    const job = await response.json();
+    show(job);
+    if (job.status === "done") {
+      phase.innerHTML = "";
+      const link = document.createElement("a");
+      link.href = `/datasets/${job.dataset_id}/`;
+      link.textContent = `Import finished: open ${job.dataset}`;
+      phase.appendChild(link);
+      form.querySelector("button").disabled = false;
+    } else if (job.status === "failed") {
+      phase.textContent = "Import failed.";
+      message.textContent = job.message;
+      form.querySelector("button").disabled = false;
+    } else {
+      phase.textContent = job.status === "pending" ? "Waiting for a worker…" : "Importing…";
+      setTimeout(() => follow(jobId), 500);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    status.hidden = false;
+    message.textContent = "";
+    errors.replaceChildren();
+    counts.textContent = "";
+    phase.textContent = "Uploading…";
+    form.querySelector("button").disabled = true;
+    // XMLHttpRequest, not fetch: only it reports upload progress for big archives.
+    const request = new XMLHttpRequest();
+    request.open("POST", form.dataset.endpoint);
+    request.setRequestHeader("X-CSRFToken", csrf);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+    request.onload = () => {
+      const body = JSON.parse(request.responseText || "{}");
+      if (request.status === 202) {
+        bar.value = 0;
+        follow(body.id);
+      } else {
+        phase.textContent = "Import refused.";
+        message.textContent = body.error ? body.error.message : `HTTP ${request.status}`;
+        form.querySelector("button").disabled = false;
+      }
+    };
+    request.onerror = () => {
+      phase.textContent = "Upload failed: the server could not be reached.";
+      form.querySelector("button").disabled = false;
+    };
+    request.send(new FormData(form));
+  });
+})();

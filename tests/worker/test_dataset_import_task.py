@@ -1,0 +1,32 @@
+"""A dataset import end to end through the API and a real Celery worker."""
+
+import time
+
+import pytest
+
+from tests.archives import FERPLUS_SMALL, zip_folder
+from webapp.datasets.models import Dataset, Label
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_until_finished(client, job_id: int, worker, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/imports/{job_id}/").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"import not finished after {timeout} s:\n{worker.log.read_text()[-3000:]}")
+
+
+def test_ferplus_import_runs_on_the_worker(worker, api_client, admin_user, tmp_path):
+    api_client.force_authenticate(admin_user)
+    with open(zip_folder(FERPLUS_SMALL, tmp_path / "ferplus.zip"), "rb") as handle:
+        response = api_client.post("/api/imports/", {"name": "fp", "format": "ferplus", "file": handle})
+    assert response.status_code == 202
+    job = _wait_until_finished(api_client, response.json()["id"], worker)
+    assert (job["status"], job["imported"], job["error_count"], job["progress"]) == ("done", 19, 0, 1.0)
+    dataset = Dataset.objects.get(name="fp")
+    assert Label.objects.filter(item__dataset=dataset, source="original").count() == 19
+    assert "Task datasets.import[" in worker.log.read_text()
