@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.health",
     "webapp.datasets",
+    "webapp.labeling",
 ]
 
 MIDDLEWARE = [

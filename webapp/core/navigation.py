@@ -32,6 +32,7 @@ SECTIONS = [
         "labeling",
         "Labeling",
         "Crowd labeling sessions: keyboard labeling of emotions and valence/arousal, agreement and aggregation.",
+        url_name="labeling:list",
     ),
     Section(
         "training",

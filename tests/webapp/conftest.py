@@ -1,10 +1,15 @@
+"""Fixtures shared by the webapp tests: an admin API client and dataset imports without a broker."""
+
 import pytest
+from rest_framework.test import APIClient
 
 
 @pytest.fixture
-def admin_client(api_client, admin_user):
-    api_client.force_authenticate(admin_user)
-    return api_client
+def admin_client(admin_user):
+    """Its own client, so a test's `api_client` stays anonymous until the test logs it in."""
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    return client
 
 
 @pytest.fixture

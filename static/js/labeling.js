@@ -1,0 +1,152 @@
+// Keyboard labeling: 1-8 emotions, N not a face, U unsure, S skip, Z undo, arrows/click for
+// valence/arousal. Two items are held at a time so the next image is already loaded.
+(function () {
+  const root = document.getElementById("labeler");
+  const session = root.dataset.session;
+  const asksEmotion = root.dataset.asksEmotion === "1";
+  const asksVA = root.dataset.asksVa === "1";
+  const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
+  const EMOTIONS = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt"];
+  const face = document.getElementById("face");
+  const message = document.getElementById("message");
+  const queue = [];            // held assignments; queue[0] is on screen
+  let shownAt = performance.now();
+  let va = null;               // {valence, arousal} once the annotator set it
+  let labelled = 0;
+  const startedAt = performance.now();
+  let chain = Promise.resolve();  // requests run one after another, in the order made
+
+  async function api(path, body) {
+    const response = await fetch(path, {method: "POST", headers: {"X-CSRFToken": csrf, "Content-Type": "application/json",
+      Accept: "application/json"}, body: JSON.stringify(body || {})});
+    if (response.status === 204) return null;
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.error ? data.error.message : `HTTP ${response.status}`);
+    return data;
+  }
+
+  function show() {
+    const current = queue[0];
+    document.getElementById("done").hidden = Boolean(current);
+    face.hidden = !current;
+    if (!current) return;
+    face.src = current.image_url;
+    shownAt = performance.now();
+    const prediction = document.getElementById("prediction");
+    prediction.hidden = !(root.dataset.showPrediction === "1" && current.prediction);
+    prediction.textContent = current.prediction ? `model: ${current.prediction}` : "";
+    setVA(null);
+    for (const next of queue.slice(1)) new Image().src = next.image_url;  // preload
+  }
+
+  function showProgress(progress) {
+    if (!progress) return;
+    document.getElementById("session-progress").value = progress.items ? progress.complete_items / progress.items : 0;
+    document.getElementById("progress-text").textContent =
+      `${progress.complete_items} of ${progress.items} items complete · ${progress.my_labels} by you`;
+  }
+
+  function fill() {
+    chain = chain.then(async () => {
+      while (queue.length < 2) {
+        const next = await api(`/api/labeling/sessions/${session}/next/`, {holding: queue.map((a) => a.id)});
+        if (!next) break;
+        showProgress(next.progress);
+        queue.push(next);
+        if (queue.length === 1) show();
+      }
+      if (queue.length === 0) show();
+    }).catch((error) => { message.textContent = error.message; });
+  }
+
+  function answer(fields) {
+    const current = queue[0];
+    if (!current) return;
+    if (asksVA && !fields.not_face && !fields.unsure && !va) {
+      message.textContent = "Set valence/arousal first (click the circle or use the arrow keys).";
+      return;
+    }
+    const body = {...fields, duration_ms: Math.round(performance.now() - shownAt)};
+    if (asksVA && va && !fields.not_face && !fields.unsure) Object.assign(body, va);
+    if (current.prediction) body.prediction_shown = current.prediction;
+    message.textContent = "";
+    queue.shift();
+    show();
+    chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/submit/`, body)).then(() => {
+      labelled += 1;
+      document.getElementById("rate").textContent = (labelled / ((performance.now() - startedAt) / 60000)).toFixed(1);
+    }).catch((error) => { message.textContent = error.message; queue.unshift(current); show(); });
+    fill();
+  }
+
+  function skip() {
+    const current = queue.shift();
+    if (!current) return;
+    show();
+    chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/skip/`)).catch((e) => { message.textContent = e.message; });
+    fill();
+  }
+
+  function undo() {
+    chain = chain.then(async () => {
+      const back = await api(`/api/labeling/sessions/${session}/undo/`);
+      if (!back) { message.textContent = "Nothing to undo."; return; }
+      labelled = Math.max(0, labelled - 1);
+      queue.unshift(back);
+      show();
+    }).catch((error) => { message.textContent = error.message; });
+  }
+
+  function setVA(value) {
+    va = value;
+    const point = document.getElementById("va-point");
+    if (!point) return;
+    point.hidden = !value;
+    document.getElementById("va-value").textContent = value
+      ? `valence ${value.valence.toFixed(2)}, arousal ${value.arousal.toFixed(2)}` : "not set";
+    if (value) { point.setAttribute("cx", value.valence); point.setAttribute("cy", -value.arousal); }
+  }
+
+  function moveVA(dv, da) {
+    const current = va || {valence: 0, arousal: 0};
+    const clamp = (x) => Math.max(-1, Math.min(1, Math.round(x * 10) / 10));
+    setVA({valence: clamp(current.valence + dv), arousal: clamp(current.arousal + da)});
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (asksEmotion && key >= "1" && key <= "8") answer({emotion: EMOTIONS[Number(key) - 1]});
+    else if (key === "n") answer({not_face: true});
+    else if (key === "u") answer({unsure: true});
+    else if (key === "s") skip();
+    else if (key === "z") undo();
+    else if (asksVA && key.startsWith("arrow")) {
+      event.preventDefault();
+      moveVA({arrowleft: -0.1, arrowright: 0.1}[key] || 0, {arrowdown: -0.1, arrowup: 0.1}[key] || 0);
+    } else if (asksVA && !asksEmotion && key === "enter") answer({});
+    else return;
+    event.preventDefault();
+  });
+
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.dataset.emotion) answer({emotion: button.dataset.emotion});
+    else if (button.dataset.action === "not_face") answer({not_face: true});
+    else if (button.dataset.action === "unsure") answer({unsure: true});
+    else if (button.dataset.action === "skip") skip();
+    else if (button.dataset.action === "undo") undo();
+  });
+
+  const svg = document.getElementById("va");
+  if (svg) svg.addEventListener("click", (event) => {
+    const point = svg.createSVGPoint();
+    point.x = event.clientX; point.y = event.clientY;
+    const p = point.matrixTransform(svg.getScreenCTM().inverse());
+    const clamp = (x) => Math.max(-1, Math.min(1, Math.round(x * 100) / 100));
+    setVA({valence: clamp(p.x), arousal: clamp(-p.y)});
+  });
+
+  fill();
+})();

@@ -1,0 +1,114 @@
+"""JSON API for labeling: session setup and statistics (admins), the labeling loop (annotators)."""
+
+from dataclasses import asdict
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.accounts.permissions import IsAdmin, IsAnnotator
+from webapp.labeling import services
+from webapp.labeling.models import Assignment, LabelingSession
+from webapp.labeling.selectors import progress
+from webapp.labeling.serializers import (
+    AcceptSerializer,
+    AnswerSerializer,
+    AssignmentSerializer,
+    HoldingSerializer,
+    SessionCreateSerializer,
+)
+from webapp.labeling.statistics import session_statistics
+
+
+def _labeling_errors(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except services.LabelingError as exc:
+        raise ValidationError({"detail": str(exc)}) from None
+
+
+class SessionCreateView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=SessionCreateSerializer, responses={201: SessionCreateSerializer})
+    def post(self, request):
+        data = SessionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = _labeling_errors(services.create_session, user=request.user, **data.validated_data)
+        return Response(SessionCreateSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class SessionStatisticsView(APIView):
+    """Counts, Fleiss' kappa, Krippendorff's alpha, per-annotator figures and per-item aggregates."""
+
+    permission_classes = [IsAdmin]
+
+    def get(self, request, pk: int):
+        return Response(asdict(session_statistics(get_object_or_404(LabelingSession, pk=pk))))
+
+
+class NextItemView(APIView):
+    """Reserve the annotator's next item (204 when none is left for them)."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=HoldingSerializer, responses={200: AssignmentSerializer, 204: None})
+    def post(self, request, pk: int):
+        session = get_object_or_404(LabelingSession, pk=pk)
+        data = HoldingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = _labeling_errors(services.next_assignment, session, request.user, data.validated_data["holding"])
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({**AssignmentSerializer(assignment).data, "progress": progress(session, request.user)})
+
+
+class SubmitView(APIView):
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=AnswerSerializer, responses={201: None})
+    def post(self, request, pk: int):
+        assignment = get_object_or_404(Assignment, pk=pk)
+        data = AnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        annotation = _labeling_errors(services.submit, assignment, request.user, **data.validated_data)
+        return Response({"annotation_id": annotation.pk}, status=status.HTTP_201_CREATED)
+
+
+class SkipView(APIView):
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, pk: int):
+        _labeling_errors(services.skip, get_object_or_404(Assignment, pk=pk), request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UndoView(APIView):
+    """Take back the newest answer; the item comes back to be labelled again."""
+
+    permission_classes = [IsAnnotator]
+
+    @extend_schema(request=None, responses={200: AssignmentSerializer, 204: None})
+    def post(self, request, pk: int):
+        assignment = services.undo_last(get_object_or_404(LabelingSession, pk=pk), request.user)
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AssignmentSerializer(assignment).data)
+
+
+class AcceptView(APIView):
+    """Record the aggregated answers as the dataset's newest labels (source "crowd")."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=AcceptSerializer, responses={201: None})
+    def post(self, request, pk: int):
+        data = AcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = get_object_or_404(LabelingSession, pk=pk)
+        created = _labeling_errors(services.accept_aggregates, session, request.user, data.validated_data["method"])
+        return Response({"labels_created": created}, status=status.HTTP_201_CREATED)

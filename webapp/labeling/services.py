@@ -1,0 +1,268 @@
+"""Labeling changes: creating sessions, handing out items, recording answers, accepting aggregates.
+
+Slots: an item needs `labels_per_item` answers. A slot is filled by a finished assignment
+or by an active one that has not expired; the next item for an annotator is one they
+never held, with a free slot, least-filled first. Handing out runs in a transaction that
+locks the chosen item's row (SQLite: the IMMEDIATE transaction mode serialises writers),
+so two annotators never both receive its last slot.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from ml.taxonomy import EMOTIONS
+from webapp.accounts.roles import ANNOTATORS
+from webapp.datasets.models import Item, Label
+from webapp.datasets.selectors import latest_label_emotion
+from webapp.labeling.models import Annotation, Assignment, LabelingSession, SessionItem
+
+HOLD_FOR = timedelta(minutes=10)
+
+
+class LabelingError(ValueError):
+    """A labeling request that cannot be carried out; the message is for the user."""
+
+
+# ---- sessions ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_session(*, dataset, name: str, user=None, **options) -> LabelingSession:
+    """Create a session and snapshot its items; gold items are drawn from labelled items."""
+    session = LabelingSession.objects.create(dataset=dataset, name=name, created_by=user, **options)
+    items = Item.objects.filter(dataset=dataset).annotate(current=latest_label_emotion())
+    if session.split:
+        items = items.filter(split=session.split)
+    if session.selection == LabelingSession.Selection.UNLABELED:
+        items = items.filter(current__isnull=True)
+    elif session.selection == LabelingSession.Selection.DISAGREEMENT:
+        disagreeing = (
+            Label.objects.filter(emotion__isnull=False).values("item").annotate(kinds=Count("emotion", distinct=True))
+        )
+        items = items.filter(pk__in=disagreeing.filter(kinds__gt=1).values("item"))
+    rows = list(items.values_list("pk", "current"))
+    if not rows:
+        raise LabelingError("no items match this selection")
+    gold = _pick_gold(rows, session.gold_rate, seed=session.pk)
+    SessionItem.objects.bulk_create(
+        SessionItem(session=session, item_id=pk, is_gold=pk in gold, gold_emotion=gold.get(pk, "")) for pk, _ in rows
+    )
+    return session
+
+
+def _pick_gold(rows, rate: float, seed: int) -> dict[int, str]:
+    if rate <= 0:
+        return {}
+    labelled = [(pk, emotion) for pk, emotion in rows if emotion]
+    if not labelled:
+        raise LabelingError("gold items need items with a known emotion; none of the selected items has one")
+    count = max(1, round(rate * len(rows)))
+    return dict(random.Random(seed).sample(labelled, min(count, len(labelled))))
+
+
+# ---- handing out items ------------------------------------------------------------------------
+
+
+def _filled(now) -> Count:
+    return Count(
+        "assignments",
+        filter=Q(assignments__status=Assignment.Status.DONE)
+        | Q(assignments__status=Assignment.Status.ACTIVE, assignments__expires_at__gt=now),
+    )
+
+
+@transaction.atomic
+def next_assignment(session: LabelingSession, annotator, holding: list[int] = ()) -> Assignment | None:
+    """The annotator's next item: one they already hold (not in `holding`), else a new slot."""
+    if not session.is_open:
+        raise LabelingError("this session is closed")
+    now = timezone.now()
+    held = (
+        Assignment.objects.filter(session_item__session=session, annotator=annotator, status=Assignment.Status.ACTIVE)
+        .exclude(pk__in=holding)
+        .select_related("session_item__item")
+        .first()
+    )
+    if held:
+        held.expires_at = now + HOLD_FOR
+        held.save(update_fields=["expires_at"])
+        return held
+    seen = Assignment.objects.filter(session_item__session=session, annotator=annotator).values("session_item")
+    candidates = SessionItem.objects.filter(session=session).exclude(pk__in=seen)
+    if _gold_is_due(session, annotator):
+        gold = candidates.filter(is_gold=True).order_by("?").first()
+        if gold:
+            return _assign(gold, annotator, now)
+    open_items = (
+        candidates.filter(is_gold=False)
+        .annotate(filled=_filled(now))
+        .filter(filled__lt=session.labels_per_item)
+        .order_by("filled", "label_count", "id")
+    )
+    for candidate in open_items[:20]:
+        locked = SessionItem.objects.select_for_update().get(pk=candidate.pk)
+        # Re-count under the lock: another annotator may have taken the slot meanwhile.
+        filled = SessionItem.objects.filter(pk=locked.pk).annotate(filled=_filled(now)).values("filled")[0]["filled"]
+        if filled < session.labels_per_item:
+            return _assign(locked, annotator, now)
+    return None
+
+
+def _gold_is_due(session: LabelingSession, annotator) -> bool:
+    if session.gold_rate <= 0:
+        return False
+    mine = Assignment.objects.filter(session_item__session=session, annotator=annotator)
+    total, gold = mine.count(), mine.filter(session_item__is_gold=True).count()
+    return gold < session.gold_rate * (total + 1)
+
+
+def _assign(session_item: SessionItem, annotator, now) -> Assignment:
+    try:
+        with transaction.atomic():
+            return Assignment.objects.create(session_item=session_item, annotator=annotator, expires_at=now + HOLD_FOR)
+    except IntegrityError:
+        raise LabelingError("this item was already given to you") from None
+
+
+# ---- answers ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submit(assignment: Assignment, annotator, *, emotion: str = "", not_face: bool = False, unsure: bool = False,
+           valence: float | None = None, arousal: float | None = None, duration_ms: int = 0,
+           prediction_shown: str = "") -> Annotation:  # fmt: skip
+    assignment = Assignment.objects.select_for_update().select_related("session_item__session").get(pk=assignment.pk)
+    session = assignment.session_item.session
+    _check_answer(assignment, annotator, session, emotion, not_face, unsure, valence, arousal)
+    annotation = Annotation.objects.create(
+        assignment=assignment,
+        session=session,
+        item_id=assignment.session_item.item_id,
+        annotator=annotator,
+        emotion=emotion,
+        not_face=not_face,
+        unsure=unsure,
+        valence=valence,
+        arousal=arousal,
+        duration_ms=duration_ms,
+        prediction_shown=prediction_shown if session.show_prediction else "",
+    )
+    assignment.status = Assignment.Status.DONE
+    assignment.save(update_fields=["status"])
+    SessionItem.objects.filter(pk=assignment.session_item_id).update(label_count=F("label_count") + 1)
+    return annotation
+
+
+def _check_answer(assignment, annotator, session, emotion, not_face, unsure, valence, arousal) -> None:
+    if assignment.annotator_id != annotator.pk:
+        raise LabelingError("this item is held by another annotator")
+    if assignment.status != Assignment.Status.ACTIVE:
+        raise LabelingError(f"this item was already {assignment.status}")
+    if emotion and emotion not in EMOTIONS:
+        raise LabelingError(f"unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)}")
+    if sum((bool(emotion), not_face, unsure)) > 1:
+        raise LabelingError("give one of: an emotion, not a face, or unsure")
+    gave_va = valence is not None or arousal is not None
+    if gave_va and (valence is None or arousal is None):
+        raise LabelingError("valence and arousal come together")
+    if gave_va and not (-1 <= valence <= 1 and -1 <= arousal <= 1):
+        raise LabelingError("valence and arousal must lie in [-1, 1]")
+    answered_face = not_face or unsure
+    if session.asks_emotion and not (emotion or answered_face):
+        raise LabelingError("this session asks for an emotion (or not a face / unsure)")
+    if session.asks_va and not (gave_va or answered_face):
+        raise LabelingError("this session asks for valence and arousal")
+
+
+@transaction.atomic
+def skip(assignment: Assignment, annotator) -> None:
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.annotator_id != annotator.pk or assignment.status != Assignment.Status.ACTIVE:
+        raise LabelingError("you do not hold this item")
+    assignment.status = Assignment.Status.SKIPPED  # frees the slot for someone else
+    assignment.save(update_fields=["status"])
+
+
+@transaction.atomic
+def undo_last(session: LabelingSession, annotator) -> Assignment | None:
+    """Take back the annotator's newest answer in the session; they hold that item again."""
+    annotation = (
+        Annotation.objects.select_for_update().filter(session=session, annotator=annotator).order_by("-id").first()
+    )
+    if annotation is None:
+        return None
+    assignment = annotation.assignment
+    annotation.delete()
+    SessionItem.objects.filter(pk=assignment.session_item_id).update(label_count=F("label_count") - 1)
+    assignment.status, assignment.expires_at = Assignment.Status.ACTIVE, timezone.now() + HOLD_FOR
+    assignment.save(update_fields=["status", "expires_at"])
+    return assignment
+
+
+# ---- guests -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_guest_annotator(session: LabelingSession):
+    if not (session.allow_guests and session.is_open):
+        raise LabelingError("this session does not take guest annotators")
+    user = get_user_model().objects.create_user(username=f"guest-{secrets.token_hex(4)}")
+    user.set_unusable_password()
+    user.save()
+    user.groups.add(Group.objects.get(name=ANNOTATORS))
+    return user
+
+
+# ---- accepting aggregates ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def accept_aggregates(session: LabelingSession, user, method: str = "majority") -> int:
+    """Record the crowd's answer for every complete item as a new `crowd` Label.
+
+    The dataset's earlier labels stay; the newest label is the item's current one. Items
+    whose majority is tied, or whose answer is "not a face", get no emotion (their VA, if
+    asked, is still recorded). Returns the number of labels created.
+    """
+    from webapp.labeling.statistics import session_statistics
+
+    if method not in ("majority", "dawid_skene"):
+        raise LabelingError("method must be 'majority' or 'dawid_skene'")
+    stats = session_statistics(session)
+    complete = set(
+        SessionItem.objects.filter(
+            session=session, is_gold=False, label_count__gte=session.labels_per_item
+        ).values_list("item_id", flat=True)
+    )
+    labels = []
+    for item_id, aggregate in stats.aggregates.items():
+        if item_id not in complete:
+            continue
+        emotion = aggregate.majority if method == "majority" and not aggregate.tied else None
+        if method == "dawid_skene":
+            emotion = aggregate.dawid_skene
+        emotion = emotion if emotion in EMOTIONS else None
+        if emotion is None and aggregate.valence is None:
+            continue
+        labels.append(
+            Label(
+                item_id=item_id,
+                source=Label.Source.CROWD,
+                emotion=emotion,
+                votes=aggregate.votes or None,
+                valence=aggregate.valence,
+                arousal=aggregate.arousal,
+                created_by=user,
+            )
+        )
+    Label.objects.bulk_create(labels)
+    return len(labels)

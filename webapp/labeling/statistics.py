@@ -1,0 +1,146 @@
+"""Agreement and aggregation for a session, computed with `ml.crowd` from its annotations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Count, Q
+
+from ml.crowd import (
+    annotator_agreement,
+    continuous_summary,
+    dawid_skene,
+    fleiss_kappa,
+    krippendorff_alpha,
+    majority_vote,
+    vote_counts,
+)
+from ml.taxonomy import EMOTIONS
+from webapp.labeling.models import Annotation, LabelingSession, SessionItem
+
+# Categories of an emotion answer: the 8 emotions, then "not a face". "Unsure" is no answer.
+CATEGORIES = (*EMOTIONS, "not_face")
+
+
+@dataclass
+class AnnotatorRow:
+    username: str
+    labels: int
+    agreement: float | None  # share of their emotion answers equal to the item's majority
+    gold_accuracy: float | None
+    gold_labels: int
+    median_seconds: float | None
+    labels_per_minute: float | None
+
+
+@dataclass
+class ItemAggregate:
+    item_id: int
+    votes: dict[str, int]
+    majority: str | None
+    tied: bool
+    dawid_skene: str | None
+    valence: float | None
+    arousal: float | None
+    va_spread: float | None
+
+
+@dataclass
+class SessionStatistics:
+    items: int
+    complete_items: int
+    annotations: int
+    fleiss_kappa: float | None
+    alpha_emotion: float | None
+    alpha_valence: float | None
+    alpha_arousal: float | None
+    annotators: list[AnnotatorRow] = field(default_factory=list)
+    aggregates: dict[int, ItemAggregate] = field(default_factory=dict)
+
+
+def _safe(statistic, *args):
+    try:
+        return statistic(*args)
+    except ValueError:  # too few items with two answers yet
+        return None
+
+
+def session_statistics(session: LabelingSession) -> SessionStatistics:
+    rows = list(
+        Annotation.objects.filter(session=session).values_list(
+            "item_id", "annotator_id", "annotator__username", "emotion", "not_face", "valence", "arousal", "duration_ms"
+        )
+    )
+    counts = SessionItem.objects.filter(session=session).aggregate(
+        items=Count("id"), complete=Count("id", filter=Q(label_count__gte=session.labels_per_item))
+    )
+    stats = SessionStatistics(counts["items"], counts["complete"], len(rows), None, None, None, None)
+    if not rows:
+        return stats
+    item_ids = sorted({r[0] for r in rows})
+    item_index = {pk: i for i, pk in enumerate(item_ids)}
+    annotator_ids = sorted({r[1] for r in rows})
+    annotator_index = {pk: i for i, pk in enumerate(annotator_ids)}
+
+    answered = [r for r in rows if r[3] or r[4]]
+    items = np.array([item_index[r[0]] for r in answered], dtype=np.int64)
+    annotators = np.array([annotator_index[r[1]] for r in answered], dtype=np.int64)
+    labels = np.array([CATEGORIES.index(r[3] or "not_face") for r in answered], dtype=np.int64)
+    counts_matrix = vote_counts(items, labels, len(item_ids), len(CATEGORIES))
+    majority, tied = majority_vote(counts_matrix)
+    has_votes = counts_matrix.sum(axis=1) > 0
+    ds_labels = None
+    if len(answered):
+        stats.fleiss_kappa = _safe(fleiss_kappa, counts_matrix)
+        stats.alpha_emotion = _safe(krippendorff_alpha, items, labels, "nominal")
+        ds_labels = dawid_skene(items, annotators, labels, len(CATEGORIES)).labels
+
+    va = [r for r in rows if r[5] is not None]
+    va_items = np.array([item_index[r[0]] for r in va], dtype=np.int64)
+    valence, arousal = np.array([r[5] for r in va], dtype=float), np.array([r[6] for r in va], dtype=float)
+    if va:
+        stats.alpha_valence = _safe(krippendorff_alpha, va_items, valence, "interval")
+        stats.alpha_arousal = _safe(krippendorff_alpha, va_items, arousal, "interval")
+    v_summary = continuous_summary(va_items, valence, len(item_ids))
+    a_summary = continuous_summary(va_items, arousal, len(item_ids))
+
+    for pk, i in item_index.items():
+        stats.aggregates[pk] = ItemAggregate(
+            item_id=pk,
+            votes={c: int(n) for c, n in zip(CATEGORIES, counts_matrix[i], strict=True) if n},
+            majority=CATEGORIES[majority[i]] if has_votes[i] else None,
+            tied=bool(tied[i] and has_votes[i]),
+            dawid_skene=CATEGORIES[ds_labels[i]] if ds_labels is not None and has_votes[i] else None,
+            valence=_number(v_summary["mean"][i]),
+            arousal=_number(a_summary["mean"][i]),
+            va_spread=_number(np.hypot(v_summary["std"][i], a_summary["std"][i])),
+        )
+    stats.annotators = _annotator_rows(session, rows, answered, items, annotators, labels, majority, annotator_ids)
+    return stats
+
+
+def _number(value) -> float | None:
+    return None if np.isnan(value) else round(float(value), 4)
+
+
+def _annotator_rows(session, rows, answered, items, annotators, labels, majority, annotator_ids):
+    agreement = annotator_agreement(items, annotators, labels, majority) if len(answered) else {}
+    gold = dict(SessionItem.objects.filter(session=session, is_gold=True).values_list("item_id", "gold_emotion"))
+    result = []
+    for index, pk in enumerate(annotator_ids):
+        mine = [r for r in rows if r[1] == pk]
+        on_gold = [r for r in mine if r[0] in gold]
+        durations = np.array([r[7] for r in mine], dtype=float)
+        result.append(
+            AnnotatorRow(
+                username=mine[0][2],
+                labels=len(mine),
+                agreement=agreement.get(index),
+                gold_accuracy=(sum(r[3] == gold[r[0]] for r in on_gold) / len(on_gold)) if on_gold else None,
+                gold_labels=len(on_gold),
+                median_seconds=round(float(np.median(durations)) / 1000, 2),
+                labels_per_minute=round(60_000 * len(mine) / durations.sum(), 1) if durations.sum() else None,
+            )
+        )
+    return result
