@@ -15,6 +15,8 @@
   let labelled = 0;
   const startedAt = performance.now();
   let chain = Promise.resolve();  // requests run one after another, in the order made
+  let exhausted = false;          // the server said nothing is left for this annotator
+  const sending = new Set();      // answered or skipped items whose request has not finished yet
 
   async function api(path, body) {
     const response = await fetch(path, {method: "POST", headers: {"X-CSRFToken": csrf, "Content-Type": "application/json",
@@ -27,7 +29,7 @@
 
   function show() {
     const current = queue[0];
-    document.getElementById("done").hidden = Boolean(current);
+    document.getElementById("done").hidden = Boolean(current) || !exhausted;
     face.hidden = !current;
     if (!current) return;
     face.src = current.image_url;
@@ -49,9 +51,14 @@
   function fill() {
     chain = chain.then(async () => {
       while (queue.length < 2) {
-        const next = await api(`/api/labeling/sessions/${session}/next/`, {holding: queue.map((a) => a.id)});
-        if (!next) break;
+        // Items on their way out are "held" too, or the server would hand them out again.
+        const holding = [...queue.map((a) => a.id), ...sending];
+        const next = await api(`/api/labeling/sessions/${session}/next/`, {holding});
+        if (!next) { exhausted = true; break; }
         showProgress(next.progress);
+        // An answer given while this request was in flight changes what we hold: the server
+        // may hand back an item already in the queue. Ask again with the current holding.
+        if (queue.some((held) => held.id === next.id) || sending.has(next.id)) continue;
         queue.push(next);
         if (queue.length === 1) show();
       }
@@ -71,19 +78,25 @@
     if (current.prediction) body.prediction_shown = current.prediction;
     message.textContent = "";
     queue.shift();
+    sending.add(current.id);
     show();
-    chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/submit/`, body)).then(() => {
+    chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/submit/`, body)).then((result) => {
+      showProgress(result.progress);
       labelled += 1;
       document.getElementById("rate").textContent = (labelled / ((performance.now() - startedAt) / 60000)).toFixed(1);
-    }).catch((error) => { message.textContent = error.message; queue.unshift(current); show(); });
+    }).catch((error) => { message.textContent = error.message; queue.unshift(current); show(); })
+      .finally(() => sending.delete(current.id));
     fill();
   }
 
   function skip() {
     const current = queue.shift();
     if (!current) return;
+    sending.add(current.id);
     show();
-    chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/skip/`)).catch((e) => { message.textContent = e.message; });
+    chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/skip/`))
+      .catch((e) => { message.textContent = e.message; })
+      .finally(() => sending.delete(current.id));
     fill();
   }
 
@@ -92,6 +105,7 @@
       const back = await api(`/api/labeling/sessions/${session}/undo/`);
       if (!back) { message.textContent = "Nothing to undo."; return; }
       labelled = Math.max(0, labelled - 1);
+      exhausted = false;
       queue.unshift(back);
       show();
     }).catch((error) => { message.textContent = error.message; });
@@ -146,6 +160,15 @@
     const p = point.matrixTransform(svg.getScreenCTM().inverse());
     const clamp = (x) => Math.max(-1, Math.min(1, Math.round(x * 100) / 100));
     setVA({valence: clamp(p.x), arousal: clamp(-p.y)});
+  });
+
+  // Leaving the page gives back the items held but not answered, so others can take them.
+  window.addEventListener("pagehide", () => {
+    if (!queue.length) return;
+    const form = new FormData();
+    form.append("csrfmiddlewaretoken", csrf);
+    form.append("assignments", queue.map((a) => a.id).join(","));
+    navigator.sendBeacon(`/api/labeling/sessions/${session}/release/`, form);
   });
 
   fill();

@@ -41,6 +41,7 @@ class LiveApp:
     url: str
     admin_username: str
     admin_password: str
+    env: dict  # the environment the app's processes run with (same database and media)
 
 
 @pytest.fixture(params=["filesystem", "redis"], scope="module")
@@ -52,7 +53,7 @@ def live_app(request, tmp_path_factory):
         migrate(env)
         admin = create_demo_admin(env)
         with celery_worker(env, var_dir / "worker.log"), web_server(env, var_dir / "web.log") as url:
-            yield LiveApp(url, *admin)
+            yield LiveApp(url, *admin, env)
 
 
 def _broker(kind: str, var_dir: Path):

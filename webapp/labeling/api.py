@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -75,7 +76,8 @@ class SubmitView(APIView):
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         annotation = _labeling_errors(services.submit, assignment, request.user, **data.validated_data)
-        return Response({"annotation_id": annotation.pk}, status=status.HTTP_201_CREATED)
+        body = {"annotation_id": annotation.pk, "progress": progress(annotation.session, request.user)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class SkipView(APIView):
@@ -98,6 +100,24 @@ class UndoView(APIView):
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(AssignmentSerializer(assignment).data)
+
+
+class ReleaseView(APIView):
+    """Give back held items when the labeling page closes (sent with navigator.sendBeacon,
+    which can only post a form: the ids come comma-separated in `assignments`)."""
+
+    permission_classes = [IsAnnotator]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, pk: int):
+        raw = str(request.data.get("assignments", ""))
+        try:
+            ids = [int(part) for part in raw.split(",") if part.strip()][:10]
+        except ValueError:
+            raise ValidationError({"assignments": ["comma-separated assignment ids"]}) from None
+        services.release(get_object_or_404(LabelingSession, pk=pk), request.user, ids)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AcceptView(APIView):

@@ -266,3 +266,11 @@ def accept_aggregates(session: LabelingSession, user, method: str = "majority") 
         )
     Label.objects.bulk_create(labels)
     return len(labels)
+
+
+def release(session: LabelingSession, annotator, assignment_ids: list[int]) -> int:
+    """Give back items an annotator held but never answered (they left the page)."""
+    held = Assignment.objects.filter(
+        pk__in=assignment_ids, annotator=annotator, status=Assignment.Status.ACTIVE, session_item__session=session
+    )
+    return held.delete()[0]

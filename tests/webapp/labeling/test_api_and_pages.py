@@ -3,7 +3,7 @@
 import pytest
 
 from webapp.labeling import services
-from webapp.labeling.models import Annotation, LabelingSession
+from webapp.labeling.models import Annotation, Assignment, LabelingSession
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,8 @@ def test_the_labeling_loop(api_client, annotator, session):
     assert second["id"] != first["id"]
 
     answer = {"emotion": "surprise", "duration_ms": 1500}
-    assert api_client.post(f"/api/labeling/assignments/{first['id']}/submit/", answer, format="json").status_code == 201
+    submitted = api_client.post(f"/api/labeling/assignments/{first['id']}/submit/", answer, format="json")
+    assert submitted.status_code == 201 and submitted.json()["progress"]["my_labels"] == 1
     again = api_client.post(f"/api/labeling/assignments/{first['id']}/submit/", answer, format="json")
     assert again.status_code == 400 and again.json()["error"]["message"] == "this item was already done"
     bad = api_client.post(f"/api/labeling/assignments/{second['id']}/submit/", {"emotion": "joy"}, format="json")
@@ -100,3 +101,14 @@ def test_invite_link_creates_a_guest_annotator(client, fer_small, admin_user):
     closed = services.create_session(dataset=fer_small, name="closed", user=admin_user)
     client.logout()
     assert client.post(f"/labeling/join/{closed.invite_token}/").status_code == 302  # back, with a message
+
+
+def test_leaving_the_page_releases_held_items(api_client, annotator, session, make_annotators):
+    api_client.force_authenticate(annotator)
+    base = f"/api/labeling/sessions/{session.pk}"
+    held = [api_client.post(f"{base}/next/", {"holding": []}, format="json").json()["id"]]
+    held.append(api_client.post(f"{base}/next/", {"holding": held}, format="json").json()["id"])
+    response = api_client.post(f"{base}/release/", {"assignments": ",".join(map(str, held))})  # a form, as sendBeacon
+    assert response.status_code == 204
+    assert not Assignment.objects.filter(pk__in=held).exists()
+    assert api_client.post(f"{base}/release/", {"assignments": "1,x"}).status_code == 400
