@@ -69,6 +69,7 @@ class SessionItem(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["session", "item"], name="item_once_per_session")]
+        indexes = [models.Index(fields=["session", "is_gold", "label_count", "id"], name="next_item_order")]
 
     def __str__(self) -> str:
         return f"item {self.item_id} in session {self.session_id}"
