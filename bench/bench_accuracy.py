@@ -1,0 +1,147 @@
+"""Accuracy of a checkpoint on a labelled split, with a confusion-matrix PNG and, optionally, a model card.
+
+    .venv/bin/python bench/bench_accuracy.py models/ferplus_default.pt \
+        --data /tmp/datasets/ferplus --split FER2013Valid \
+        --png docs/model-cards/ferplus_default_confusion.png \
+        --model-card docs/model-cards/ferplus_default.md --title "FER+ default model"
+
+Prints the report as JSON (accuracy, macro/weighted F1, ECE, per-class precision/recall, confusion).
+The model card is generated from the checkpoint's own metadata (architecture, label set, training
+config, data fingerprint) plus the figures measured here, so it cannot drift from the file.
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from ml.checkpoint import load_checkpoint  # noqa: E402
+from ml.evaluation.evaluate import evaluate_checkpoint  # noqa: E402
+from ml.models import count_parameters  # noqa: E402
+
+CLI_FLAGS_SKIP = {"log_every", "max_steps_per_epoch", "resume", "num_threads"}
+
+
+def training_command(config: dict) -> str:
+    """The `python -m ml train` command line equivalent to a saved TrainConfig."""
+    parts = [".venv/bin/python -m ml train"]
+    for key, value in config.items():
+        if key in CLI_FLAGS_SKIP or value is None or (key == "val_fraction" and config.get("val_split")):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else "--no-" + key.replace("_", "-"))
+        else:
+            parts.append(f"{flag} {value}")
+    return " \\\n    ".join(parts)
+
+
+VA_NOTE = (
+    "yes; trained on valence/arousal derived from the label distribution through the circumplex table in "
+    "ml/taxonomy.py (the data has no annotated V/A), so it is a smoothed `derive_va(probs)`, not a measured V/A model"
+)
+FERPLUS_NOTE = (
+    " (FER+ crowd-vote distributions as soft targets; rows whose most-voted column is unknown or not-a-face dropped)"
+)
+
+
+def model_card(args, ckpt, r: dict, seconds: float) -> str:
+    """Markdown model card from the checkpoint's metadata and the report `r` measured here."""
+    cfg = ckpt.config
+    size_mb = Path(args.checkpoint).stat().st_size / 1e6
+    params = count_parameters(ckpt.build_model())
+    colour = "grayscale" if ckpt.in_chans == 1 else "RGB"
+    mean, std = [round(m, 4) for m in ckpt.mean], [round(v, 4) for v in ckpt.std]
+    label_note = (
+        FERPLUS_NOTE if cfg.get("label_mode") in ("auto", "distribution") and "ferplus" in cfg.get("data", "") else ""
+    )
+    dropped = f", {r['items_dropped']} dropped for classes outside the label set" if r["items_dropped"] else ""
+    optimistic = "This split also picked the best epoch, so these figures are slightly optimistic. "
+    optimistic = optimistic if args.split == cfg.get("val_split") else ""
+    per_class = "\n".join(
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
+        for name, s in r["per_class"].items()
+    )
+    figure = f"![confusion matrix]({Path(args.png).name})" if args.png else ""
+    tta = " --flip-tta" if args.flip_tta else ""
+    tta_note = " with flip test-time augmentation" if tta else ""
+    return f"""# {args.title}
+
+File: `{args.checkpoint}` ({size_mb:.1f} MB). Architecture `{ckpt.arch}` ({params:,} parameters),
+{ckpt.input_size}x{ckpt.input_size} {colour} input, normalised with mean {mean} and std {std}
+(computed on the training images, stored in the checkpoint).
+Label set `{ckpt.label_set.name}`: {", ".join(ckpt.label_set.classes)}.
+Valence/arousal head: {VA_NOTE if ckpt.va_head else "no"}.
+
+## Data
+
+- Training: `{cfg.get("data")}` split `{cfg.get("train_split")}`.
+- Validation (model selection): split `{cfg.get("val_split")}`.
+- Label mode `{cfg.get("label_mode")}`{label_note}.
+- Data fingerprint (train:val): `{ckpt.data_fingerprint}`.
+- Best epoch {ckpt.epoch} of {cfg.get("epochs")}, selected on validation `{cfg.get("monitor")}`.
+
+## Training command
+
+```
+{training_command(cfg)}
+```
+
+## Figures (measured by `bench/bench_accuracy.py`)
+
+Evaluated on `{args.data}` split `{args.split}` ({r["num_items"]} items{dropped}), {date.today().isoformat()},
+{platform.machine()} CPU, torch {torch.__version__}, {seconds:.1f} s{tta_note}.
+{optimistic}The dataset's held-back test split was not used.
+
+| metric | value |
+|---|---|
+| accuracy | {r["accuracy"]:.4f} |
+| macro-F1 | {r["macro_f1"]:.4f} |
+| weighted-F1 | {r["weighted_f1"]:.4f} |
+| ECE (15 bins) | {r["ece"]:.4f} |
+| NLL | {r["nll"]:.4f} |
+
+| class | precision | recall | F1 | support |
+|---|---|---|---|---|
+{per_class}
+
+{figure}
+
+Reproduce:
+
+```
+.venv/bin/python bench/bench_accuracy.py {args.checkpoint} --data {args.data} --split {args.split}{tta}
+```
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--split", default=None)
+    parser.add_argument("--png", default=None, help="confusion-matrix PNG path")
+    parser.add_argument("--flip-tta", action="store_true")
+    parser.add_argument("--model-card", default=None, help="write a markdown model card here")
+    parser.add_argument("--title", default="Model card")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    evaluation = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.png, args.flip_tta).to_dict()
+    seconds = time.perf_counter() - started
+    print(json.dumps({**evaluation, "seconds": round(seconds, 2)}, indent=2))
+    if args.model_card:
+        ckpt = load_checkpoint(args.checkpoint)
+        Path(args.model_card).write_text(model_card(args, ckpt, evaluation, seconds))
+        print(f"model card: {args.model_card}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

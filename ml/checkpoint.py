@@ -1,0 +1,110 @@
+"""Self-describing checkpoints: everything needed to rebuild, preprocess for, and judge a model.
+
+A file holds plain Python types and tensors only, so `torch.load(weights_only=True)` reads it:
+architecture, label set, input size, channels, mean/std, training config, metrics, a fingerprint
+of the training data, and the weights. Training checkpoints also carry `training_state`
+(optimizer, scheduler, epoch, history) for resuming; bundled models leave it out to stay small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ml.data.transforms import preprocess
+from ml.models import EmotionNet, create_model
+from ml.taxonomy import LabelSet
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    arch: str
+    label_set: LabelSet
+    input_size: int
+    in_chans: int
+    mean: list[float]
+    std: list[float]
+    state_dict: dict[str, torch.Tensor]
+    va_head: bool = True
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    data_fingerprint: str = ""
+    epoch: int = 0
+    created_at: str = ""
+    training_state: dict[str, Any] | None = None
+
+    def build_model(self) -> EmotionNet:
+        """The network with these weights, in eval mode."""
+        model = create_model(
+            self.arch,
+            num_classes=self.label_set.num_classes,
+            in_chans=self.in_chans,
+            input_size=self.input_size,
+            va_head=self.va_head,
+        )
+        model.load_state_dict(self.state_dict)
+        return model.eval()
+
+    def preprocess(self, images: np.ndarray) -> torch.Tensor:
+        """uint8 crops already at input_size ((N,H,W) or (N,H,W,C)) -> normalised model input."""
+        return preprocess(images, self.mean, self.std)
+
+    def describe(self) -> dict[str, Any]:
+        """Everything except tensors, for JSON and the model-version table."""
+        info = {k: v for k, v in asdict(self).items() if k not in ("state_dict", "training_state", "label_set")}
+        info["label_set"] = self.label_set.to_dict()
+        return info
+
+
+def save_checkpoint(path: str | Path, ckpt: Checkpoint, include_training_state: bool = True) -> Path:
+    """Write atomically (temp file + rename) so a crash never leaves a half-written checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format_version": FORMAT_VERSION,
+        **ckpt.describe(),
+        "created_at": ckpt.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "state_dict": {k: v.detach().cpu() for k, v in ckpt.state_dict.items()},
+    }
+    if include_training_state and ckpt.training_state is not None:
+        payload["training_state"] = ckpt.training_state
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(payload, dict) or "arch" not in payload or "state_dict" not in payload:
+        raise ValueError(f"{path} is not an ml checkpoint (no arch/state_dict)")
+    version = payload.get("format_version", 0)
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path} has checkpoint format {version}; this code reads up to {FORMAT_VERSION}")
+    return Checkpoint(
+        arch=payload["arch"],
+        label_set=LabelSet.from_dict(payload["label_set"]),
+        input_size=int(payload["input_size"]),
+        in_chans=int(payload["in_chans"]),
+        mean=list(payload["mean"]),
+        std=list(payload["std"]),
+        state_dict=payload["state_dict"],
+        va_head=bool(payload.get("va_head", True)),
+        config=payload.get("config", {}),
+        metrics=payload.get("metrics", {}),
+        data_fingerprint=payload.get("data_fingerprint", ""),
+        epoch=int(payload.get("epoch", 0)),
+        created_at=payload.get("created_at", ""),
+        training_state=payload.get("training_state"),
+    )

@@ -1,0 +1,38 @@
+"""Dataset readers: every format becomes a `FaceSet` of in-memory crops with canonical labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ml.data.faceset import FaceSet, stratified_split
+from ml.data.fer2013_csv import read_fer2013_csv
+from ml.data.ferplus import is_ferplus, parse_label_csv, read_ferplus
+from ml.data.folders import read_class_folders
+from ml.data.source import DatasetError
+from ml.data.torch_dataset import FaceTensorDataset
+
+__all__ = [
+    "DatasetError",
+    "FaceSet",
+    "FaceTensorDataset",
+    "load_faceset",
+    "parse_label_csv",
+    "read_class_folders",
+    "read_fer2013_csv",
+    "read_ferplus",
+    "stratified_split",
+]
+
+
+def load_faceset(path: str, split: str | None = None, size: int = 48, channels: int = 1) -> FaceSet:
+    """Detect the layout (FER-2013 CSV, FER+ label.csv, class folders; folder or zip) and read it.
+
+    `split` names a sub-folder ("train", "FER2013Valid") or, for the CSV, a Usage ("PublicTest").
+    """
+    if not Path(path).exists():
+        raise DatasetError(f"dataset path does not exist: {path}")
+    if str(path).lower().endswith(".csv"):
+        return read_fer2013_csv(path, usage=split or "Training", size=size, channels=channels)
+    if is_ferplus(path, split):
+        return read_ferplus(path, split=split, size=size, channels=channels)
+    return read_class_folders(path, split=split, size=size, channels=channels)

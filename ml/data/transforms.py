@@ -1,0 +1,58 @@
+"""Batch preprocessing and light augmentation on tensors (fast on CPU: one affine warp per batch)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def to_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 (N, H, W) or (N, H, W, C) -> float32 (N, C, H, W) in [0, 1]."""
+    batch = torch.as_tensor(images)
+    batch = batch.unsqueeze(1) if batch.ndim == 3 else batch.permute(0, 3, 1, 2)
+    return batch.float().div_(255.0)
+
+
+def normalize(batch: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    mean_t = torch.tensor(mean, dtype=batch.dtype).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=batch.dtype).view(1, -1, 1, 1)
+    return (batch - mean_t) / std_t
+
+
+def preprocess(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """What a model saw in training, minus augmentation: scale to [0, 1], then normalise per channel."""
+    return normalize(to_tensor(images), mean, std)
+
+
+def channel_stats(images: np.ndarray, max_items: int = 5000) -> tuple[list[float], list[float]]:
+    """Per-channel mean/std of uint8 images in [0, 1] units (first max_items, for speed)."""
+    sample = to_tensor(images[:max_items])
+    return sample.mean(dim=(0, 2, 3)).tolist(), sample.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
+
+
+def augment(
+    batch: torch.Tensor,
+    generator: torch.Generator,
+    flip: bool = True,
+    max_rotation: float = 10.0,
+    max_shift: float = 0.1,
+    scale: tuple[float, float] = (0.9, 1.1),
+) -> torch.Tensor:
+    """Random horizontal flip, rotation (degrees), shift (fraction of size) and zoom, per image."""
+    n = batch.shape[0]
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator) * (high - low) + low
+
+    angle = uniform(-max_rotation, max_rotation) * math.pi / 180.0
+    zoom = uniform(*scale)
+    sign = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0) if flip else torch.ones(n)
+    tx, ty = uniform(-max_shift, max_shift) * 2, uniform(-max_shift, max_shift) * 2  # grid units span [-1, 1]
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos * sign, -sin, tx], dim=1), torch.stack([sin * sign, cos, ty], dim=1)], dim=1)
+    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)

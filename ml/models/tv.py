@@ -1,0 +1,130 @@
+"""torchvision architectures as backbones: built with weights=None, first conv adapted to in_chans,
+classifier removed (the emotion/VA heads replace it). Pretrained weights come only from a local file
+(see ml/models/pretrained.py); nothing here downloads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torchvision import models as tvm
+
+from ml.models.registry import Backbone, register_model
+
+
+def adapt_first_conv(model: nn.Module, in_chans: int) -> None:
+    """Replace the first Conv2d with one taking `in_chans` channels (same kernel, stride, padding)."""
+    for parent in model.modules():
+        for child_name, child in parent.named_children():
+            if isinstance(child, nn.Conv2d):
+                if child.in_channels != in_chans:
+                    conv = nn.Conv2d(
+                        in_chans, child.out_channels, child.kernel_size, child.stride, child.padding,
+                        child.dilation, child.groups if child.groups == 1 else in_chans, child.bias is not None,
+                    )  # fmt: skip
+                    setattr(parent, child_name, conv)
+                return
+    raise ValueError(f"{type(model).__name__} has no Conv2d to adapt")
+
+
+class _TorchvisionBackbone(nn.Module):
+    """Runs a torchvision classifier whose last Linear was replaced by Identity."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def _strip_last_linear(seq: nn.Sequential) -> int:
+    """Replace the last Linear of a classifier Sequential by Identity; return its in_features."""
+    for i in range(len(seq) - 1, -1, -1):
+        if isinstance(seq[i], nn.Linear):
+            dim = seq[i].in_features
+            seq[i] = nn.Identity()
+            return dim
+    raise ValueError("classifier has no Linear layer")
+
+
+def _resnet(builder: Callable[..., nn.Module]) -> Callable[..., Backbone]:
+    def build(in_chans: int = 1, input_size: int = 48) -> Backbone:
+        net = builder(weights=None)
+        adapt_first_conv(net, in_chans)
+        dim = net.fc.in_features
+        net.fc = nn.Identity()
+        return Backbone(_TorchvisionBackbone(net), dim)
+
+    return build
+
+
+def _classifier_seq(builder: Callable[..., nn.Module]) -> Callable[..., Backbone]:
+    """EfficientNet, MobileNetV3, ConvNeXt: keep the classifier minus its last Linear."""
+
+    def build(in_chans: int = 1, input_size: int = 48) -> Backbone:
+        net = builder(weights=None)
+        adapt_first_conv(net, in_chans)
+        dim = _strip_last_linear(net.classifier)
+        return Backbone(_TorchvisionBackbone(net), dim)
+
+    return build
+
+
+def _vgg(builder: Callable[..., nn.Module]) -> Callable[..., Backbone]:
+    """VGG conv stack + global average pooling (512-d). The 4096-unit FC layers are dropped: at face-crop
+    sizes they would hold >100M parameters for little gain."""
+
+    def build(in_chans: int = 1, input_size: int = 48) -> Backbone:
+        net = builder(weights=None)
+        adapt_first_conv(net, in_chans)
+        return Backbone(nn.Sequential(net.features, nn.AdaptiveAvgPool2d(1)), 512)
+
+    return build
+
+
+def _densenet(builder: Callable[..., nn.Module]) -> Callable[..., Backbone]:
+    def build(in_chans: int = 1, input_size: int = 48) -> Backbone:
+        net = builder(weights=None)
+        adapt_first_conv(net, in_chans)
+        dim = net.classifier.in_features
+        net.classifier = nn.Identity()
+        return Backbone(_TorchvisionBackbone(net), dim)
+
+    return build
+
+
+def _squeezenet(in_chans: int = 1, input_size: int = 48) -> Backbone:
+    net = tvm.squeezenet1_1(weights=None)
+    adapt_first_conv(net, in_chans)
+    return Backbone(nn.Sequential(net.features, nn.AdaptiveAvgPool2d(1)), 512)
+
+
+def _inception_v3(in_chans: int = 1, input_size: int = 299) -> Backbone:
+    net = tvm.inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=False)
+    adapt_first_conv(net, in_chans)
+    dim = net.fc.in_features
+    net.fc = nn.Identity()
+    return Backbone(_TorchvisionBackbone(net), dim)
+
+
+def _register_all() -> None:
+    resnets = ["resnet18", "resnet34", "resnet50", "resnet101", "wide_resnet50_2", "wide_resnet101_2"]
+    for name in resnets:
+        register_model(name, min_input_size=32, default_input_size=224)(_resnet(getattr(tvm, name)))
+    for name in ["vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]:
+        register_model(name, min_input_size=32, default_input_size=224)(_vgg(getattr(tvm, name)))
+    for name in ["densenet121", "densenet201"]:
+        register_model(name, min_input_size=32, default_input_size=224)(_densenet(getattr(tvm, name)))
+    for i in range(8):
+        name = f"efficientnet_b{i}"
+        register_model(name, min_input_size=32, default_input_size=224)(_classifier_seq(getattr(tvm, name)))
+    for name in ["mobilenet_v3_small", "mobilenet_v3_large", "convnext_tiny"]:
+        register_model(name, min_input_size=32, default_input_size=224)(_classifier_seq(getattr(tvm, name)))
+    register_model("squeezenet1_1", min_input_size=48, default_input_size=224)(_squeezenet)
+    register_model("inception_v3", min_input_size=75, default_input_size=299)(_inception_v3)
+
+
+_register_all()

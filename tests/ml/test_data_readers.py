@@ -1,0 +1,171 @@
+import numpy as np
+import pytest
+
+from ml.data import DatasetError, load_faceset, parse_label_csv, read_class_folders, read_fer2013_csv, read_ferplus
+from ml.data.faceset import stratified_split
+from ml.taxonomy import AFFECTNET8, FER2013_7, UnknownLabelError
+
+from .conftest import write_class_folders
+
+
+def test_ferplus_label_csv_parsing():
+    rows = parse_label_csv('fer0028638.png,"(0, 0, 48, 48)",4,0,0,0,1,0,0,4,1,0\n')
+    (row,) = rows
+    assert row.file == "fer0028638.png" and row.box == (0, 0, 48, 48)
+    assert row.votes == (4, 0, 0, 0, 1, 0, 0, 4, 1, 0)
+    assert row.emotion_votes.tolist() == [4, 0, 0, 0, 0, 0, 1, 4]  # canonical order
+    assert row.majority() == 0  # neutral and contempt tie at 4: earlier FER+ column wins
+    assert row.is_usable and row.agreement == pytest.approx(4 / 9)
+
+
+def test_ferplus_rows_with_unknown_or_nf_majority_are_unusable():
+    unknown, nf = parse_label_csv(
+        'a.png,"(0, 0, 48, 48)",2,0,0,1,0,0,0,3,4,0\nb.png,"(0, 0, 48, 48)",1,0,0,2,0,0,0,0,3,4\n'
+    )
+    assert not unknown.is_usable and not nf.is_usable
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('a.png,"(0, 0, 48, 48)",1,2,3\n', "expected 12 columns"),
+        ('a.png,"0 0 48 48",1,0,0,0,0,0,0,0,0,0\n', "face box"),
+        ('a.png,"(0, 0, 48, 48)",x,0,0,0,0,0,0,0,0,0\n', "vote counts"),
+        ("", "no rows"),
+    ],
+)
+def test_ferplus_malformed_label_csv(text, message):
+    with pytest.raises(DatasetError, match=message):
+        parse_label_csv(text)
+
+
+def test_read_ferplus_fixture(ferplus_dir):
+    faces = read_ferplus(str(ferplus_dir), "FER2013Train")
+    assert faces.label_set == AFFECTNET8
+    assert faces.notes == {"rows": 42, "dropped_unknown_or_not_face": 2}
+    assert len(faces) == 40 and faces.images.shape == (40, 48, 48) and faces.images.dtype == np.uint8
+    assert faces.class_counts() == dict.fromkeys(AFFECTNET8.classes, 5)
+    np.testing.assert_allclose(faces.soft_targets.sum(axis=1), 1.0, rtol=1e-6)
+    assert (faces.soft_targets.argmax(axis=1) == faces.labels).all()
+
+
+def test_read_ferplus_majority_matches_votes(ferplus_dir):
+    faces = read_ferplus(str(ferplus_dir), "FER2013Valid")
+    rows = {r.file: r for r in parse_label_csv((ferplus_dir / "FER2013Valid" / "label.csv").read_text())}
+    for name, label in zip(faces.names, faces.labels, strict=True):
+        assert label == rows[name.split("/")[-1]].majority()
+
+
+def test_read_ferplus_missing_split(ferplus_dir):
+    with pytest.raises(DatasetError, match="no FER2013Test/label.csv"):
+        read_ferplus(str(ferplus_dir), "FER2013Test")
+
+
+def test_class_folders_kaggle_layout(fer2013_dir):
+    faces = read_class_folders(str(fer2013_dir), "train")
+    assert faces.label_set == FER2013_7
+    assert faces.class_counts() == dict.fromkeys(FER2013_7.classes, 5)
+    assert faces.names[0].startswith("train/")
+
+
+def test_class_folders_from_zip_equal_folder(fer2013_dir, fer2013_zip):
+    from_zip = load_faceset(str(fer2013_zip), "train")
+    from_dir = load_faceset(str(fer2013_dir), "train")
+    assert (from_zip.images == from_dir.images).all() and (from_zip.labels == from_dir.labels).all()
+
+
+def test_class_folders_resize_and_rgb(fer2013_dir):
+    faces = read_class_folders(str(fer2013_dir / "val"), size=64, channels=3)
+    assert faces.images.shape == (7, 64, 64, 3) and faces.channels == 3
+
+
+def test_class_folders_unknown_folder_name(tmp_path):
+    write_class_folders(tmp_path, {"happy": 1, "bored": 1})
+    with pytest.raises(UnknownLabelError, match="bored"):
+        read_class_folders(str(tmp_path))
+
+
+def test_class_folders_empty_class(tmp_path):
+    write_class_folders(tmp_path, {"happy": 2, "sad": 0})
+    (tmp_path / "sad" / "notes.txt").write_text("no images here")
+    with pytest.raises(DatasetError, match=r"without images: \['sad'\]"):
+        read_class_folders(str(tmp_path))
+
+
+def test_missing_path():
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_faceset("/nonexistent/fer2013")
+
+
+def _write_csv(path, header, rows):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_fer2013_csv(tmp_path):
+    pixels = " ".join(["128"] * 2304)
+    csv_path = _write_csv(
+        tmp_path / "fer2013.csv",
+        "emotion,pixels,Usage",
+        [f"0,{pixels},Training", f"6,{pixels},Training", f"3,{pixels},PublicTest"],
+    )
+    faces = read_fer2013_csv(str(csv_path), "Training")
+    assert faces.label_set == FER2013_7 and faces.images.shape == (2, 48, 48)
+    assert [faces.label_set.classes[i] for i in faces.labels] == ["anger", "neutral"]
+    assert len(load_faceset(str(csv_path), "PublicTest")) == 1
+
+
+def test_fer2013_csv_wrong_columns(tmp_path):
+    csv_path = _write_csv(tmp_path / "bad.csv", "label,image", ["0,1 2 3"])
+    with pytest.raises(DatasetError, match=r"missing column\(s\) \['emotion', 'pixels'\]"):
+        read_fer2013_csv(str(csv_path))
+
+
+def test_fer2013_csv_wrong_pixel_count(tmp_path):
+    csv_path = _write_csv(tmp_path / "short.csv", "emotion,pixels,Usage", ["0,1 2 3,Training"])
+    with pytest.raises(DatasetError, match="2304 pixel values"):
+        read_fer2013_csv(str(csv_path))
+
+
+def test_stratified_split_is_deterministic_and_keeps_every_class():
+    labels = np.array([0] * 10 + [1] * 3 + [2] * 1)
+    keep_a, held_a = stratified_split(labels, 0.3, seed=1)
+    keep_b, held_b = stratified_split(labels, 0.3, seed=1)
+    assert (keep_a == keep_b).all() and (held_a == held_b).all()
+    assert set(labels[keep_a]) == {0, 1, 2} and len(held_a) == 3 + 1
+    assert sorted(np.concatenate([keep_a, held_a]).tolist()) == list(range(14))
+
+
+def test_fingerprint_changes_with_data(fer2013_dir):
+    faces = read_class_folders(str(fer2013_dir), "val")
+    same = read_class_folders(str(fer2013_dir), "val")
+    assert faces.fingerprint() == same.fingerprint()
+    assert faces.subset(np.arange(3)).fingerprint() != faces.fingerprint()
+
+
+def test_read_ferplus_from_zip_equals_folder(tmp_path, ferplus_dir):
+    import shutil
+
+    archive = shutil.make_archive(str(tmp_path / "ferplus"), "zip", root_dir=ferplus_dir.parent, base_dir="ferplus")
+    from_zip = load_faceset(archive, "FER2013Valid")
+    from_dir = load_faceset(str(ferplus_dir), "FER2013Valid")
+    assert from_zip.soft_targets is not None
+    assert (from_zip.images == from_dir.images).all() and (from_zip.soft_targets == from_dir.soft_targets).all()
+
+
+def test_ferplus_root_without_split_asks_for_one(ferplus_dir):
+    with pytest.raises(DatasetError, match="name a split"):
+        load_faceset(str(ferplus_dir))
+    assert len(load_faceset(str(ferplus_dir / "FER2013Valid"))) == 8
+
+
+def test_torch_dataset_view(ferplus_dir):
+    from torch.utils.data import DataLoader
+
+    from ml.data import FaceTensorDataset
+
+    faces = read_ferplus(str(ferplus_dir), "FER2013Valid")
+    images, targets = next(iter(DataLoader(FaceTensorDataset(faces, mean=[0.5], std=[0.25]), batch_size=4)))
+    assert images.shape == (4, 1, 48, 48) and images.dtype.is_floating_point
+    assert targets["target"].shape == (4, 8) and targets["va"].shape == (4, 2)
+    assert (targets["label"] == targets["target"].argmax(dim=1)).all()

@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+from ml.models import EmotionOutput, count_parameters, create_model, get_spec, list_models
+
+ALL = list_models()
+
+
+def test_registry_lists_the_documented_architectures():
+    expected = {
+        "simple_cnn", "vgg_fer", "mldrnet", "vgg16", "vgg19", "resnet18", "resnet50", "resnet101", "wide_resnet50_2",
+        "densenet121", "densenet201", "efficientnet_b0", "efficientnet_b7", "mobilenet_v3_small",
+        "squeezenet1_1", "inception_v3",
+    }  # fmt: skip
+    assert expected <= set(ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forward_backward_at_smallest_size(name):
+    size = get_spec(name).min_input_size
+    model = create_model(name, num_classes=8, in_chans=1, input_size=size)
+    model.train()
+    out = model(torch.randn(2, 1, size, size))
+    assert isinstance(out, EmotionOutput)
+    assert out.logits.shape == (2, 8) and out.va.shape == (2, 2)
+    assert out.va.abs().max() <= 1
+    (out.logits.sum() + out.va.sum()).backward()
+    first = next(p for p in model.parameters() if p.ndim == 4)
+    assert first.shape[1] == 1 and first.grad is not None
+
+
+@pytest.mark.parametrize("name", ["resnet18", "vgg_fer", "efficientnet_b0", "mobilenet_v3_small"])
+@pytest.mark.parametrize(("in_chans", "size"), [(3, 48), (1, 96)])
+def test_colour_and_larger_inputs(name, in_chans, size):
+    model = create_model(name, num_classes=7, in_chans=in_chans, input_size=size, va_head=False).eval()
+    with torch.no_grad():
+        out = model(torch.randn(1, in_chans, size, size))
+    assert out.logits.shape == (1, 7) and out.va is None
+
+
+def test_unknown_architecture_and_too_small_input():
+    with pytest.raises(ValueError, match="unknown architecture 'resnet9000'"):
+        create_model("resnet9000")
+    with pytest.raises(ValueError, match="inception_v3 needs input_size >= 75"):
+        create_model("inception_v3", input_size=48)
+
+
+def test_parameter_count_of_default_model():
+    assert 1_000_000 < count_parameters(create_model("vgg_fer")) < 3_000_000
+
+
+def test_pretrained_weights_load_from_a_local_torchvision_file(tmp_path):
+    from torchvision.models import resnet18
+
+    rgb = resnet18(weights=None)
+    path = tmp_path / "resnet18_rgb.pth"
+    torch.save(rgb.state_dict(), path)
+    model = create_model("resnet18", in_chans=1, pretrained_path=path)
+    # RGB first-conv weights are summed into the single grey channel (timm's rule).
+    expected = rgb.conv1.weight.sum(dim=1, keepdim=True)
+    torch.testing.assert_close(model.backbone.features.net.conv1.weight, expected)
+    torch.testing.assert_close(model.backbone.features.net.layer4[1].conv2.weight, rgb.layer4[1].conv2.weight)
+
+
+def test_pretrained_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="pretrained weights file not found"):
+        create_model("vgg_fer", pretrained_path=tmp_path / "nope.pt")
+
+
+def test_pretrained_vgg_features_load(tmp_path):
+    from torchvision.models import vgg11_bn
+
+    rgb = vgg11_bn(weights=None)
+    torch.save(rgb.state_dict(), tmp_path / "vgg.pth")
+    model = create_model("vgg11_bn", in_chans=3, pretrained_path=tmp_path / "vgg.pth")
+    torch.testing.assert_close(model.backbone.features[0][0].weight, rgb.features[0].weight)

@@ -1,0 +1,105 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ml.checkpoint import load_checkpoint
+from ml.evaluation.evaluate import evaluate_checkpoint
+from ml.taxonomy import AFFECTNET8, FER2013_7
+from ml.training import TrainConfig, train
+from ml.training.losses import class_weights, soft_cross_entropy
+
+
+def _config(tmp_path, data, **overrides):
+    base = dict(arch="vgg_fer", data=str(data), out_dir=str(tmp_path / "run"), epochs=2, batch_size=16, seed=0,
+                num_threads=2, log_every=1)  # fmt: skip
+    return TrainConfig(**{**base, **overrides})
+
+
+def test_tiny_ferplus_run_learns_the_fixture(tmp_path, ferplus_dir):
+    """40 real FER+ faces, vote distributions as targets: the net must fit them far above chance (1/8)."""
+    config = _config(tmp_path, ferplus_dir, train_split="FER2013Train", val_split="FER2013Train",
+                     epochs=20, batch_size=8, lr=1e-3, weight_decay=0.0, augment=False, patience=20)  # fmt: skip
+    result = train(config)
+    first, best = result.history[0], result.best_metrics
+    assert best["accuracy"] >= 0.6 > first["accuracy"]  # chance is 1/8
+    assert result.history[-1]["train_loss"] < first["train_loss"]
+    ckpt = load_checkpoint(result.best_checkpoint)
+    assert ckpt.label_set == AFFECTNET8 and ckpt.config["label_mode"] == "auto"
+    assert ckpt.metrics["accuracy"] == best["accuracy"] and ckpt.training_state is None
+
+
+def test_progress_checkpoints_and_resume(tmp_path, fer2013_dir):
+    calls = []
+    config = _config(tmp_path, fer2013_dir, train_split="train", val_split="val", epochs=2)
+    first = train(config, progress=lambda **kw: calls.append(kw))
+    assert set(calls[0]) == {"epoch", "step", "loss", "metrics", "eta"}
+    epoch_ends = [c for c in calls if c["metrics"]]
+    assert [c["epoch"] for c in epoch_ends] == [1, 2] and "macro_f1" in epoch_ends[0]["metrics"]
+    assert epoch_ends[-1]["eta"] == pytest.approx(0.0)
+    last = load_checkpoint(first.last_checkpoint)
+    assert last.label_set == FER2013_7 and last.epoch == 2 and last.training_state["epoch"] == 2
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+
+    config.epochs, config.resume = 3, True
+    resumed = train(config)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    assert resumed.history[:2] == first.history
+
+
+def test_resume_refuses_other_data(tmp_path, fer2013_dir, ferplus_dir):
+    train(_config(tmp_path, fer2013_dir, train_split="train", val_split="val", epochs=1))
+    other = _config(tmp_path, ferplus_dir, train_split="FER2013Train", val_split="FER2013Valid", resume=True)
+    with pytest.raises(ValueError, match="different data"):
+        train(other)
+
+
+@pytest.mark.parametrize(("imbalance", "optimizer"), [("loss", "sgd"), ("sampler", "adam")])
+def test_imbalance_options_and_holdout_split(tmp_path, fer2013_dir, imbalance, optimizer):
+    config = _config(tmp_path, fer2013_dir, train_split="train", val_fraction=0.2, epochs=1,
+                     imbalance=imbalance, optimizer=optimizer, lr=0.01, monitor="macro_f1")  # fmt: skip
+    result = train(config)
+    assert result.best_metrics["epoch"] == 1 and 0 <= result.best_metrics["macro_f1"] <= 1
+
+
+def test_early_stopping(tmp_path, fer2013_dir):
+    config = _config(tmp_path, fer2013_dir, train_split="train", val_split="val", epochs=6, lr=1e-9, patience=1)
+    result = train(config)
+    assert result.stopped_early and len(result.history) == 2
+
+
+def test_distribution_mode_needs_votes(tmp_path, fer2013_dir):
+    with pytest.raises(ValueError, match="needs vote data"):
+        train(_config(tmp_path, fer2013_dir, train_split="train", label_mode="distribution"))
+
+
+def test_bad_config_values(tmp_path, fer2013_dir):
+    with pytest.raises(ValueError, match="imbalance must be one of"):
+        train(_config(tmp_path, fer2013_dir, imbalance="oversample"))
+
+
+def test_evaluate_a_7_class_model_on_8_class_data(tmp_path, fer2013_dir, ferplus_dir):
+    result = train(_config(tmp_path, fer2013_dir, train_split="train", val_split="val", epochs=1))
+    evaluation = evaluate_checkpoint(result.best_checkpoint, str(ferplus_dir), "FER2013Valid",
+                                     confusion_png=tmp_path / "cm.png")  # fmt: skip
+    assert evaluation.items_dropped == 1  # the contempt face has no class in FER-2013's label set
+    assert evaluation.report.num_items == 7 and (tmp_path / "cm.png").is_file()
+
+
+def test_soft_cross_entropy_equals_cross_entropy_for_one_hot():
+    logits = torch.randn(5, 8)
+    labels = torch.tensor([0, 3, 7, 1, 1])
+    one_hot = torch.eye(8)[labels]
+    torch.testing.assert_close(soft_cross_entropy(logits, one_hot), torch.nn.functional.cross_entropy(logits, labels))
+    weights = torch.rand(8)
+    torch.testing.assert_close(
+        soft_cross_entropy(logits, one_hot, weights),
+        torch.nn.functional.cross_entropy(logits, labels, weight=weights),
+    )
+
+
+def test_class_weights_favour_rare_classes():
+    weights = class_weights(np.array([0] * 90 + [1] * 10), 3, power=1.0)
+    assert weights[1] > weights[0] and weights[2] == 0 and weights[:2].mean() == pytest.approx(1.0)
