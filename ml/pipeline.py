@@ -1,0 +1,280 @@
+"""Photo in, faces out: detect -> 68 landmarks -> align -> classify (8 emotions) -> valence/arousal.
+
+    pipeline = Pipeline(detector="opencv", landmarks="dlib")            # bundled model by default
+    for face in pipeline.predict("photo.jpg"):
+        print(face.box, face.emotion, face.valence, face.arousal)
+
+`Pipeline.analyze` returns the same faces plus per-stage timings; `FaceResult.to_dict()` is the
+JSON shape the CLI and the worker store. Settings (all optional):
+FER_MODEL (classifier checkpoint; default models/ferplus_default.pt), FER_FACE_DETECTOR
+(default "opencv"), FER_LANDMARKS (default "dlib"), and the weight files in ml.faces.weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ml.faces.alignment import align_face
+from ml.faces.detection import FaceDetector, create_detector
+from ml.faces.images import ImageSource, InvalidImageError, load_image
+from ml.faces.landmarks import LandmarkPredictor, create_landmarker
+from ml.faces.weights import MissingWeightsError
+from ml.taxonomy import AFFECTNET8, EMOTIONS, derive_va
+
+__all__ = [
+    "DEFAULT_MODEL_PATH",
+    "FaceResult",
+    "InvalidImageError",
+    "MissingWeightsError",
+    "Pipeline",
+    "PipelineResult",
+    "load_image",
+]
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "ferplus_default.pt"
+STAGES = ("load", "detect", "landmarks", "align", "classify", "va", "saliency")
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class FaceResult:
+    """One face: where it is, its landmarks and crop, and (with a classifier) emotion and valence/arousal."""
+
+    box: tuple[int, int, int, int]  # x, y, w, h in pixels of the (EXIF-upright) image
+    score: float  # detector confidence
+    landmarks: np.ndarray  # (68, 2) float32 image coordinates, iBUG-68 order
+    aligned_crop: np.ndarray  # uint8 crop the classifier saw (grayscale (S, S) or RGB (S, S, 3))
+    probs: dict[str, float] | None = None  # over the 8 canonical EMOTIONS; classes the model lacks get 0
+    emotion: str | None = None
+    valence: float | None = None  # [-1, 1]
+    arousal: float | None = None  # [-1, 1]
+    va_source: str | None = None  # "learned" (V/A head trained on V/A labels) or "derived" (class circumplex)
+    model_version: str | None = None
+    saliency: np.ndarray | None = None  # [0, 1] heatmap at crop size for `emotion`
+
+    def to_dict(self, include_crop: bool = False) -> dict[str, Any]:
+        """JSON-ready, always the same keys; saliency (when computed) and, on request, the crop as nested lists."""
+        data: dict[str, Any] = {
+            "box": [int(v) for v in self.box],
+            "score": round(float(self.score), 4),
+            "landmarks": np.round(self.landmarks.astype(float), 2).tolist(),
+            "emotion": self.emotion,
+            "probs": None if self.probs is None else {k: round(float(v), 4) for k, v in self.probs.items()},
+            "valence": None if self.valence is None else round(float(self.valence), 4),
+            "arousal": None if self.arousal is None else round(float(self.arousal), 4),
+            "va_source": self.va_source,
+            "model_version": self.model_version,
+            "saliency": None if self.saliency is None else np.round(self.saliency.astype(float), 3).tolist(),
+        }
+        if include_crop:
+            data["aligned_crop"] = self.aligned_crop.tolist()
+        return data
+
+
+@dataclass
+class PipelineResult:
+    faces: list[FaceResult]
+    image_size: tuple[int, int]  # width, height after EXIF rotation
+    timings_ms: dict[str, float] = field(default_factory=dict)  # per stage, summed over faces, plus "total"
+
+    def to_dict(self, include_crop: bool = False) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "image": {"width": self.image_size[0], "height": self.image_size[1]},
+            "faces": [f.to_dict(include_crop) for f in self.faces],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+class Classifier:
+    """A checkpoint's network with its preprocessing; answers canonical 8-class probabilities and V/A."""
+
+    def __init__(self, path: str | Path):
+        from ml.checkpoint import load_checkpoint
+
+        path = Path(path)
+        if not path.is_file():
+            raise MissingWeightsError("emotion classifier checkpoint", "FER_MODEL", path)
+        try:
+            self.checkpoint = load_checkpoint(path)
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as exc:
+            raise ValueError(f"{path} is not a readable classifier checkpoint: {exc}") from None
+        self.model = self.checkpoint.build_model()
+        self.label_set = self.checkpoint.label_set
+        self.input_size = self.checkpoint.input_size
+        self.grayscale = self.checkpoint.in_chans == 1
+        self.va_learned = self.checkpoint.va_head and _va_labels_annotated(self.checkpoint)
+        self.version = f"{path.stem}:{_file_digest(path)}"
+
+    def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
+        return self.checkpoint.preprocess(np.stack(crops))
+
+    def __call__(self, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, 8) canonical probabilities and (N, 2) V/A from the head (None without one)."""
+        with torch.inference_mode():
+            out = self.model(batch)
+        probs = torch.softmax(out.logits.float(), dim=1).numpy()
+        va = out.va.float().numpy() if out.va is not None else None
+        return self.label_set.to_canonical(probs), va
+
+
+def _va_labels_annotated(checkpoint) -> bool:
+    """Whether the V/A head learned from annotated valence/arousal, not from circumplex targets.
+
+    ml.training records "va_labels": "annotated" | "derived" in the checkpoint's config or metrics.
+    Absent means derived: FER-2013 and FER+ have no V/A annotations.
+    """
+    for source in (checkpoint.config, checkpoint.metrics):
+        if isinstance(source, dict) and source.get("va_labels") == "annotated":
+            return True
+    return False
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+class _Timer:
+    def __init__(self):
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - start) * 1000.0
+
+
+class Pipeline:
+    """Detector + landmark backend + optional classifier, loaded once and reused for many images.
+
+    `classifier_checkpoint=None` uses FER_MODEL or the bundled models/ferplus_default.pt;
+    `classify=False` stops after alignment (faces and landmarks only, no model needed).
+    `saliency` is None, "gradcam" or "gradients" (for the predicted class of each face).
+    """
+
+    def __init__(
+        self,
+        detector: str | FaceDetector | None = None,
+        landmarks: str | LandmarkPredictor | None = None,
+        classifier_checkpoint: str | Path | None = None,
+        classify: bool = True,
+        saliency: str | None = None,
+        max_faces: int | None = None,
+        crop_size: int = 48,
+        grayscale: bool = True,
+        detector_options: dict[str, Any] | None = None,
+        landmark_options: dict[str, Any] | None = None,
+    ):
+        detector = detector or os.environ.get("FER_FACE_DETECTOR") or "opencv"
+        landmarks = landmarks or os.environ.get("FER_LANDMARKS") or "dlib"
+        self.detector = create_detector(detector, **(detector_options or {})) if isinstance(detector, str) else detector
+        self.landmarker = (
+            create_landmarker(landmarks, **(landmark_options or {})) if isinstance(landmarks, str) else landmarks
+        )
+        self.classifier: Classifier | None = None
+        if classify:
+            path = classifier_checkpoint or os.environ.get("FER_MODEL") or DEFAULT_MODEL_PATH
+            self.classifier = Classifier(path)
+        if saliency not in (None, "gradcam", "gradients"):
+            raise ValueError(f"saliency must be None, 'gradcam' or 'gradients', not {saliency!r}")
+        if saliency and self.classifier is None:
+            raise ValueError("saliency needs a classifier")
+        self.saliency = saliency
+        self.max_faces = max_faces
+        # The crop follows the model: its input size and channels; without a model, the given defaults.
+        self.crop_size = self.classifier.input_size if self.classifier else crop_size
+        self.grayscale = self.classifier.grayscale if self.classifier else grayscale
+
+    @property
+    def model_version(self) -> str | None:
+        return self.classifier.version if self.classifier else None
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "detector": self.detector.name,
+            "landmarks": self.landmarker.name,
+            "crop": {"size": self.crop_size, "channels": 1 if self.grayscale else 3},
+            "model": None,
+        }
+        if self.classifier:
+            ckpt = self.classifier.checkpoint
+            info["model"] = {
+                "version": self.classifier.version,
+                "arch": ckpt.arch,
+                "label_set": ckpt.label_set.to_dict(),
+                "va_source": "learned" if self.classifier.va_learned else "derived",
+            }
+        return info
+
+    def warm_up(self) -> None:
+        """Run the classifier once on a blank crop: the first forward pass pays for kernel setup (~0.3 s on CPU)."""
+        if self.classifier is not None:
+            blank = np.zeros((self.crop_size, self.crop_size) + (() if self.grayscale else (3,)), np.uint8)
+            self.classifier(self.classifier.preprocess([blank]))
+
+    def predict(self, image: ImageSource) -> list[FaceResult]:
+        return self.analyze(image).faces
+
+    def analyze(self, image: ImageSource) -> PipelineResult:
+        timer = _Timer()
+        start = time.perf_counter()
+        with timer.stage("load"):
+            rgb = load_image(image)
+        with timer.stage("detect"):
+            detections = self.detector.detect(rgb)[: self.max_faces]
+        faces = []
+        for det in detections:
+            with timer.stage("landmarks"):
+                points = self.landmarker.predict(rgb, det.box)
+            with timer.stage("align"):
+                crop = align_face(rgb, points, size=self.crop_size, grayscale=self.grayscale).image
+            faces.append(FaceResult(box=det.box, score=det.score, landmarks=points, aligned_crop=crop))
+        if faces and self.classifier is not None:
+            self._classify(faces, timer)
+        timer.ms["total"] = (time.perf_counter() - start) * 1000.0
+        for stage in STAGES:
+            timer.ms.setdefault(stage, 0.0)
+        height, width = rgb.shape[:2]
+        return PipelineResult(faces, (width, height), {k: timer.ms[k] for k in (*STAGES, "total")})
+
+    def _classify(self, faces: list[FaceResult], timer: _Timer) -> None:
+        classifier = self.classifier
+        with timer.stage("classify"):
+            batch = classifier.preprocess([f.aligned_crop for f in faces])
+            probs, va = classifier(batch)
+        with timer.stage("va"):
+            for i, face in enumerate(faces):
+                face.probs = dict(zip(EMOTIONS, probs[i].tolist(), strict=True))
+                face.emotion = EMOTIONS[int(np.argmax(probs[i]))]
+                if classifier.va_learned and va is not None:
+                    face.valence, face.arousal = (float(v) for v in va[i])
+                    face.va_source = "learned"
+                else:
+                    face.valence, face.arousal = derive_va(probs[i], AFFECTNET8)
+                    face.va_source = "derived"
+                face.model_version = classifier.version
+        if self.saliency:
+            from ml.saliency import saliency_map
+
+            with timer.stage("saliency"):
+                for i, face in enumerate(faces):
+                    class_index = classifier.label_set.index(face.emotion)
+                    face.saliency = saliency_map(classifier.model, batch[i : i + 1], class_index, self.saliency)
