@@ -16,6 +16,19 @@ REQUIRED_COLUMNS = ("emotion", "pixels")
 USAGES = ("Training", "PublicTest", "PrivateTest")
 
 
+def parse_pixels(text: str, where: str = "row") -> np.ndarray:
+    """A row's `pixels` field: 2304 space-separated values 0..255 -> a 48x48 uint8 image."""
+    try:
+        pixels = np.array([int(v) for v in text.split()], dtype=np.int64)
+    except ValueError:
+        raise DatasetError(f"{where}: pixels must be space-separated whole numbers") from None
+    if pixels.size != 48 * 48:
+        raise DatasetError(f"{where}: expected 2304 pixel values, got {pixels.size}")
+    if pixels.min() < 0 or pixels.max() > 255:
+        raise DatasetError(f"{where}: pixel values must lie in 0..255")
+    return pixels.reshape(48, 48).astype(np.uint8)
+
+
 def read_fer2013_csv(path: str, usage: str | None = "Training", size: int = 48, channels: int = 1) -> FaceSet:
     """Rows of one Usage (None = all) as a 7-class FaceSet; pixels are 2304 space-separated values."""
     file = Path(path)
@@ -35,10 +48,7 @@ def read_fer2013_csv(path: str, usage: str | None = "Training", size: int = 48, 
         row = {k.strip(): v for k, v in row.items() if k}
         if usage is not None and row["Usage"].strip() != usage:
             continue
-        pixels = np.array(row["pixels"].split(), dtype=np.float32)
-        if pixels.size != 48 * 48:
-            raise DatasetError(f"{file}:{row_no}: expected 2304 pixel values, got {pixels.size}")
-        image = fit_size(pixels.reshape(48, 48).clip(0, 255).astype(np.uint8), size)
+        image = fit_size(parse_pixels(row["pixels"], f"{file}:{row_no}"), size)
         images.append(image if channels == 1 else np.repeat(image[..., None], 3, axis=2))
         labels.append(FER2013_7.index(fer2013_code_to_name(row["emotion"])))
         names.append(f"{file.name}:{row_no}")

@@ -22,7 +22,7 @@ import numpy as np
 
 from ml.data.faceset import FaceSet
 from ml.data.source import DatasetError, FileTree, decode_image, fit_size
-from ml.taxonomy import AFFECTNET8, EMOTION_INDEX, FERPLUS_COLUMNS, canonical_name
+from ml.taxonomy import AFFECTNET8, EMOTION_INDEX, FERPLUS_COLUMNS, canonical_name, ferplus_votes_to_canonical
 
 _BOX = re.compile(r"^\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$")
 # Tie-break order for majority labels: FER+ column order, expressed as canonical indices.
@@ -40,9 +40,7 @@ class FerPlusRow:
     @property
     def emotion_votes(self) -> np.ndarray:
         """The 8 emotion vote counts in canonical (AffectNet) order."""
-        out = np.zeros(len(EMOTION_INDEX), dtype=np.float32)
-        out[_FERPLUS_ORDER] = self.votes[:8]
-        return out
+        return ferplus_votes_to_canonical(self.votes)
 
     @property
     def is_usable(self) -> bool:
@@ -62,24 +60,29 @@ class FerPlusRow:
         return max(_FERPLUS_ORDER, key=lambda idx: (v[idx], -_FERPLUS_ORDER.index(idx)))
 
 
+def parse_row(fields: list[str], where: str = "label.csv") -> FerPlusRow:
+    """One label.csv row (file, "(x, y, w, h)", 10 vote counts); DatasetError names `where`."""
+    if len(fields) != 12:
+        raise DatasetError(f"{where}: expected 12 columns (file, box, 10 vote counts), got {len(fields)}")
+    match = _BOX.match(fields[1].strip())
+    if not match:
+        raise DatasetError(f"{where}: face box {fields[1]!r} is not '(x, y, w, h)'")
+    try:
+        votes = tuple(int(float(v)) for v in fields[2:])
+    except ValueError:
+        raise DatasetError(f"{where}: vote counts must be numbers, got {fields[2:]}") from None
+    if min(votes) < 0:
+        raise DatasetError(f"{where}: vote counts cannot be negative")
+    return FerPlusRow(file=fields[0].strip(), box=tuple(int(g) for g in match.groups()), votes=votes)
+
+
 def parse_label_csv(text: str, source: str = "label.csv") -> list[FerPlusRow]:
     """Parse FER+ label.csv text; raises DatasetError naming the line for malformed rows."""
-    rows = []
-    for line_no, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not fields or not "".join(fields).strip():
-            continue
-        if len(fields) != 12:
-            raise DatasetError(
-                f"{source}:{line_no}: expected 12 columns (file, box, 10 vote counts), got {len(fields)}"
-            )
-        match = _BOX.match(fields[1].strip())
-        if not match:
-            raise DatasetError(f"{source}:{line_no}: face box {fields[1]!r} is not '(x, y, w, h)'")
-        try:
-            votes = tuple(int(float(v)) for v in fields[2:])
-        except ValueError:
-            raise DatasetError(f"{source}:{line_no}: vote counts must be numbers, got {fields[2:]}") from None
-        rows.append(FerPlusRow(file=fields[0].strip(), box=tuple(int(g) for g in match.groups()), votes=votes))
+    rows = [
+        parse_row(fields, f"{source}:{line_no}")
+        for line_no, fields in enumerate(csv.reader(io.StringIO(text)), start=1)
+        if fields and "".join(fields).strip()
+    ]
     if not rows:
         raise DatasetError(f"{source} has no rows")
     return rows

@@ -68,9 +68,15 @@ def test_navigation_shows_training_only_to_admins(client, admin_user):
     assert client.get("/section/training/").status_code == 200
 
 
-@pytest.mark.parametrize("slug", ["gallery", "datasets", "labeling", "leaderboard"])
+@pytest.mark.parametrize("slug", ["gallery", "leaderboard"])
 def test_section_pages_render(client, slug):
     assert client.get(f"/section/{slug}/").status_code == 200
+
+
+@pytest.mark.parametrize(("slug", "url"), [("datasets", "/datasets/"), ("labeling", "/labeling/")])
+def test_built_sections_send_to_their_own_pages(client, slug, url):
+    response = client.get(f"/section/{slug}/")
+    assert response.status_code == 302 and response.url == url
 
 
 def test_unknown_section_is_404(client):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from ml.faces.images import max_pixels
+
 ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
-MAX_PIXELS = 40_000_000
 
 
 class BadImageError(ValueError):
@@ -23,8 +24,13 @@ class ImageInfo:
     height: int
 
 
-def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> ImageInfo:
-    """Identify and fully decode `data`; raise BadImageError for anything we would not show."""
+def inspect_image(data: bytes, limit: int | None = None) -> ImageInfo:
+    """Identify and fully decode `data`; raise BadImageError for anything we would not show.
+
+    The pixel cap is the one the face pipeline uses (FER_MAX_IMAGE_PIXELS), so an image
+    stored here can always be analysed later.
+    """
+    limit = limit or max_pixels()
     if not data:
         raise BadImageError("empty file")
     try:
@@ -32,8 +38,8 @@ def inspect_image(data: bytes, max_pixels: int = MAX_PIXELS) -> ImageInfo:
             if image.format not in ALLOWED_FORMATS:
                 raise BadImageError(f"{image.format} images are not accepted; use JPEG, PNG, WebP or BMP")
             width, height = image.size
-            if width * height > max_pixels:
-                raise BadImageError(f"{width}x{height} is over the limit of {max_pixels:,} pixels")
+            if width * height > limit:
+                raise BadImageError(f"{width}x{height} is over the limit of {limit:,} pixels")
             image.load()  # decodes every pixel: truncated or corrupt files fail here
             return ImageInfo(image.format, ALLOWED_FORMATS[image.format], width, height)
     except UnidentifiedImageError:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.static import serve
 
 from webapp.core.navigation import SECTIONS_BY_SLUG, visible_sections
@@ -16,6 +16,8 @@ def section(request, slug: str):
     found = SECTIONS_BY_SLUG.get(slug)
     if found is None:
         raise Http404(f"No section {slug!r}")
+    if found.url_name:  # built: the generic page would wrongly say it is not
+        return redirect(found.url)
     if found.staff_only and not request.user.is_staff:
         return redirect_to_login(request.get_full_path())
     return render(request, "core/section.html", {"section": found})

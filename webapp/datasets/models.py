@@ -15,6 +15,18 @@ from ml.taxonomy import EMOTIONS
 EMOTION_CHOICES = [(e, e) for e in EMOTIONS]
 
 
+def va_range_constraints(valence_name: str, arousal_name: str) -> list[models.CheckConstraint]:
+    """Valence and arousal, when given, lie in [-1, 1]: the circumplex every label uses."""
+
+    def in_range(field: str) -> Q:
+        return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": -1, f"{field}__lte": 1})
+
+    return [
+        models.CheckConstraint(condition=in_range("valence"), name=valence_name),
+        models.CheckConstraint(condition=in_range("arousal"), name=arousal_name),
+    ]
+
+
 class Dataset(models.Model):
     class Format(models.TextChoices):
         CLASS_FOLDERS = "class_folders", "Class folders (split/class/image)"
@@ -80,12 +92,7 @@ class Label(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valence__isnull=True) | Q(valence__gte=-1, valence__lte=1), name="valence_in_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(arousal__isnull=True) | Q(arousal__gte=-1, arousal__lte=1), name="arousal_in_range"
-            ),
+            *va_range_constraints("valence_in_range", "arousal_in_range"),
             models.CheckConstraint(
                 condition=Q(emotion__isnull=False) | Q(votes__isnull=False) | Q(valence__isnull=False),
                 name="label_says_something",

@@ -13,18 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import numpy as np
 from PIL import Image
 
-from ml.crowd import majority_vote
-from ml.taxonomy import (
-    EMOTIONS,
-    FERPLUS_COLUMNS,
-    UnknownLabelError,
-    canonical_name,
-    fer2013_code_to_name,
-    ferplus_votes_to_canonical,
-)
+from ml.data import ferplus
+from ml.data.fer2013_csv import parse_pixels
+from ml.data.source import DatasetError
+from ml.taxonomy import EMOTIONS, UnknownLabelError, canonical_name, fer2013_code_to_name
 from webapp.datasets.archive import SafeZip
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
@@ -103,7 +97,7 @@ def ferplus_records(archive: SafeZip) -> Iterator[Record]:
         for number, row in enumerate(_csv_rows(archive.read(label_info)), start=1):
             record = Record(where=f"{label_info.filename} row {number}", split=split)
             try:
-                record.votes, record.emotion = _ferplus_votes(row)
+                record.votes, record.emotion = _ferplus_votes(row, record.where)
                 name = str(folder / row[0].strip()) if str(folder) != "." else row[0].strip()
                 if name not in members:
                     raise ValueError(f"image {row[0].strip()!r} is not in the archive")
@@ -115,24 +109,20 @@ def ferplus_records(archive: SafeZip) -> Iterator[Record]:
             yield record
 
 
-def _ferplus_votes(row: list[str]) -> tuple[dict[str, int], str | None]:
-    """FER+ row -> votes per canonical emotion (+ unknown, not_face) and the majority emotion."""
-    if len(row) != 2 + len(FERPLUS_COLUMNS):
-        raise ValueError(f"expected {2 + len(FERPLUS_COLUMNS)} columns (file, box, 10 votes), got {len(row)}")
+def _ferplus_votes(row: list[str], where: str) -> tuple[dict[str, int], str | None]:
+    """FER+ row -> votes per canonical emotion (+ unknown, not_face) and its majority emotion.
+
+    The same parsing and majority rule as training (ml.data.ferplus): a row whose top vote
+    is "unknown"/"not a face", or with no emotion vote, gets no emotion; ties go to the
+    earlier FER+ column.
+    """
     try:
-        raw = [int(v) for v in row[2:]]
-    except ValueError:
-        raise ValueError("vote counts must be whole numbers") from None
-    if min(raw) < 0:
-        raise ValueError("vote counts cannot be negative")
-    emotion_votes = ferplus_votes_to_canonical(raw)
-    votes = {e: int(n) for e, n in zip(EMOTIONS, emotion_votes, strict=True)}
-    votes["unknown"], votes["not_face"] = raw[-2], raw[-1]
-    # Majority over all ten columns: an item whose top vote is "unknown"/"not a face" gets no emotion.
-    order = [*EMOTIONS, "unknown", "not_face"]
-    winner, _ = majority_vote(np.array([[votes[k] for k in order]]))
-    top = order[int(winner[0])]
-    return votes, (top if top in EMOTIONS and sum(raw) > 0 else None)
+        parsed = ferplus.parse_row(row, where)
+    except DatasetError as exc:
+        raise ValueError(str(exc).removeprefix(f"{where}: ")) from None
+    votes = {e: int(n) for e, n in zip(EMOTIONS, parsed.emotion_votes, strict=True)}
+    votes["unknown"], votes["not_face"] = parsed.votes[-2], parsed.votes[-1]
+    return votes, (EMOTIONS[parsed.majority()] if parsed.is_usable else None)
 
 
 # ---- FER-2013 CSV: emotion,pixels,Usage ---------------------------------------------------------
@@ -179,16 +169,11 @@ def fer2013_records(data: bytes) -> Iterator[Record]:
 
 def _pixels_to_png(pixels: str) -> bytes:
     try:
-        values = np.array([int(v) for v in pixels.split()], dtype=np.int64)
-    except ValueError:
-        raise ValueError("pixels must be space-separated whole numbers") from None
-    side = int(round(len(values) ** 0.5))
-    if side * side != len(values) or side == 0:
-        raise ValueError(f"{len(values)} pixels do not make a square image")
-    if values.min() < 0 or values.max() > 255:
-        raise ValueError("pixel values must lie in 0..255")
+        image = parse_pixels(pixels)
+    except DatasetError as exc:
+        raise ValueError(str(exc).removeprefix("row: ")) from None
     buffer = io.BytesIO()
-    Image.fromarray(values.reshape(side, side).astype(np.uint8), mode="L").save(buffer, format="PNG")
+    Image.fromarray(image, mode="L").save(buffer, format="PNG")
     return buffer.getvalue()
 
 

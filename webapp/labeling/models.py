@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from webapp.datasets.models import EMOTION_CHOICES, Dataset, Item
+from webapp.datasets.models import EMOTION_CHOICES, Dataset, Item, va_range_constraints
 
 
 def new_invite_token() -> str:
@@ -119,12 +119,7 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valence__isnull=True) | Q(valence__gte=-1, valence__lte=1), name="annotation_valence_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(arousal__isnull=True) | Q(arousal__gte=-1, arousal__lte=1), name="annotation_arousal_range"
-            ),
+            *va_range_constraints("annotation_valence_range", "annotation_arousal_range"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Dataset imports: from upload to items and original labels, with bad input kept out."""
 
 import csv
+import zipfile
 
 import numpy as np
 import pytest
@@ -94,7 +95,7 @@ def test_fer2013_csv_with_bad_rows(post_import, tmp_path):
     assert (job.imported, job.error_count) == (3, 4)
     assert [e["message"] for e in job.errors] == [
         "unknown FER-2013 emotion code '9'; expected 0..6",
-        "3 pixels do not make a square image",
+        "expected 2304 pixel values, got 3",
         "unknown Usage 'Someday'; expected Training, PublicTest or PrivateTest",
         "row has too few columns (1 of 3)",
     ]
@@ -181,3 +182,21 @@ def test_an_unexpected_error_fails_the_job_instead_of_leaving_it_running(post_im
         run_import(response.json()["id"])
     job = ImportJob.objects.get()
     assert job.status == "failed" and job.message == "unexpected error: RuntimeError: disk on fire"
+
+
+def test_ferplus_ties_follow_the_training_reader(tmp_path):
+    """A surprise/sadness tie goes to surprise (the earlier FER+ column), as in ml.data.ferplus."""
+    from webapp.datasets.archive import SafeZip
+    from webapp.datasets.records import ferplus_records
+
+    image = next((FERPLUS_SMALL / "FER2013Valid").glob("*.png")).read_bytes()
+    rows = 'tie.png,"(0, 0, 48, 48)",0,0,3,3,0,0,0,0,1,0\nbad.png,"(0, 0, 48, 48)",1,-2,0,0,0,0,0,0,0,0\n'
+    path = tmp_path / "tie.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("FER2013Valid/label.csv", rows)
+        archive.writestr("FER2013Valid/tie.png", image)
+        archive.writestr("FER2013Valid/bad.png", image)
+    with SafeZip(path) as archive:
+        tie, bad = list(ferplus_records(archive))
+    assert tie.emotion == "surprise" and tie.votes["surprise"] == tie.votes["sad"] == 3
+    assert bad.error == "vote counts cannot be negative"
