@@ -39,6 +39,7 @@ __all__ = [
     "MissingWeightsError",
     "Pipeline",
     "PipelineResult",
+    "checkpoint_version",
     "load_image",
 ]
 
@@ -115,7 +116,7 @@ class Classifier:
         self.input_size = self.checkpoint.input_size
         self.grayscale = self.checkpoint.in_chans == 1
         self.va_learned = self.checkpoint.va_head and _va_labels_annotated(self.checkpoint)
-        self.version = f"{path.stem}:{_file_digest(path)}"
+        self.version = checkpoint_version(path)
 
     def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
         return self.checkpoint.preprocess(np.stack(crops))
@@ -139,6 +140,12 @@ def _va_labels_annotated(checkpoint) -> bool:
         if isinstance(source, dict) and source.get("va_labels") == "annotated":
             return True
     return False
+
+
+def checkpoint_version(path: str | Path) -> str:
+    """"<file stem>:<first 12 hex of SHA-256>": names the exact weights behind a prediction."""
+    path = Path(path)
+    return f"{path.stem}:{_file_digest(path)}"
 
 
 def _file_digest(path: Path) -> str:

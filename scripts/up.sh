@@ -14,6 +14,7 @@ mkdir -p "$FER_VAR_DIR/logs"
 # A bad setting stops here with one line (manage.py prints it), before anything starts.
 $BIN/python manage.py migrate --noinput -v0
 $BIN/python manage.py ensure_demo_admin
+$BIN/python manage.py register_bundled_models
 
 pids=()
 stop_all() {

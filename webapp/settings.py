@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "webapp.health",
     "webapp.datasets",
     "webapp.labeling",
+    "webapp.modelzoo",
+    "webapp.uploads",
+    "webapp.training",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,68 @@
+"""JSON API for model versions: list them (logged-in users), promote and roll back (admins)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.accounts.permissions import IsAdmin
+from webapp.modelzoo import services
+from webapp.modelzoo.models import ModelVersion, Promotion
+from webapp.modelzoo.serializers import ModelVersionSerializer, PromotionSerializer
+
+
+class ModelVersionListView(generics.ListAPIView):
+    """Every model version, newest first; `is_active` marks the one predictions use."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ModelVersionSerializer
+
+    def get_queryset(self):
+        services.active_version()  # a fresh site lists its bundled models too
+        return ModelVersion.objects.all()
+
+
+class ModelVersionDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ModelVersionSerializer
+    queryset = ModelVersion.objects.all()
+
+
+class PromoteView(APIView):
+    """Make this version the one every new prediction uses; workers pick it up on their next job."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={201: PromotionSerializer})
+    def post(self, request, pk: int):
+        version = get_object_or_404(ModelVersion, pk=pk)
+        try:
+            promotion = services.promote(version, request.user)
+        except services.PromotionError as exc:
+            raise ValidationError({"model": [str(exc)]}) from None
+        return Response(PromotionSerializer(promotion).data, status=201)
+
+
+class RollbackView(APIView):
+    """Re-activate the version the last promotion replaced."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={201: PromotionSerializer})
+    def post(self, request):
+        try:
+            promotion = services.rollback(request.user)
+        except services.PromotionError as exc:
+            raise ValidationError({"model": [str(exc)]}) from None
+        return Response(PromotionSerializer(promotion).data, status=201)
+
+
+class PromotionListView(generics.ListAPIView):
+    """The promotion history, newest first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = PromotionSerializer
+    queryset = Promotion.objects.select_related("model_version", "previous", "promoted_by")

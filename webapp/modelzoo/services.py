@@ -1,0 +1,131 @@
+"""Registering checkpoints as model versions, and choosing the one predictions use.
+
+Predictions ask `active_version()` each time they run (one indexed query), so a promotion
+reaches every worker on its next job without a restart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from webapp.modelzoo.models import ModelVersion, Promotion
+
+BUNDLED_DIR = "models"
+# The bundled model that answers predictions on a fresh install.
+DEFAULT_BUNDLED = "ferplus_default.pt"
+
+
+class PromotionError(ValueError):
+    """A promotion or rollback that cannot happen; the message is for the user."""
+
+
+def checkpoint_tag(path: Path) -> str:
+    """The version string ml.pipeline stamps on predictions made with this file."""
+    from ml.pipeline import checkpoint_version
+
+    return checkpoint_version(path)
+
+
+def register_checkpoint(
+    path: Path, *, source: str, name: str = "", description: str = ""
+) -> tuple[ModelVersion, bool]:
+    """The ModelVersion for this checkpoint file, created from its metadata if new.
+
+    Idempotent by content: registering the same bytes twice returns the first row.
+    `path` must lie under the project root (bundled) or MEDIA_ROOT (trained).
+    """
+    from ml.checkpoint import load_checkpoint
+    from ml.models.registry import count_parameters
+
+    path = Path(path).resolve()
+    tag = checkpoint_tag(path)
+    existing = ModelVersion.objects.filter(tag=tag).first()
+    if existing is not None:
+        return existing, False
+    root = Path(settings.BASE_DIR if source == ModelVersion.Source.BUNDLED else settings.MEDIA_ROOT).resolve()
+    checkpoint = load_checkpoint(path)
+    version, created = ModelVersion.objects.get_or_create(
+        tag=tag,
+        defaults={
+            "name": name or path.stem,
+            "source": source,
+            "checkpoint": str(path.relative_to(root)),
+            "architecture": checkpoint.arch,
+            "label_set": checkpoint.label_set.name,
+            "num_classes": checkpoint.label_set.num_classes,
+            "input_size": checkpoint.input_size,
+            "in_chans": checkpoint.in_chans,
+            "parameter_count": count_parameters(checkpoint.build_model()),
+            "va_head": checkpoint.va_head,
+            "va_learned": checkpoint.config.get("va_labels") == "annotated",
+            "metrics": _json_safe(checkpoint.metrics),
+            "config": _json_safe(checkpoint.config),
+            "description": description,
+        },
+    )
+    return version, created
+
+
+def ensure_bundled_models() -> list[ModelVersion]:
+    """Register every checkpoint in models/ and make the default active if none is."""
+    versions = []
+    for path in sorted((Path(settings.BASE_DIR) / BUNDLED_DIR).glob("*.pt")):
+        version, _ = register_checkpoint(path, source=ModelVersion.Source.BUNDLED)
+        versions.append(version)
+    if not ModelVersion.objects.filter(is_active=True).exists():
+        default = next((v for v in versions if v.checkpoint.endswith(DEFAULT_BUNDLED)), None)
+        if default is not None:
+            promote(default, user=None)
+    return versions
+
+
+def active_version() -> ModelVersion:
+    """The version predictions use; on a fresh database the bundled default is registered first."""
+    version = ModelVersion.objects.filter(is_active=True).first()
+    if version is None:
+        ensure_bundled_models()
+        version = ModelVersion.objects.filter(is_active=True).first()
+    if version is None:
+        raise PromotionError(f"no model is active and {BUNDLED_DIR}/{DEFAULT_BUNDLED} is missing")
+    return version
+
+
+def promote(version: ModelVersion, user=None, *, is_rollback: bool = False) -> Promotion:
+    """Make `version` the active one; its checkpoint must still be on disk."""
+    if not version.path.is_file():
+        raise PromotionError(f"the checkpoint of {version.tag} is missing ({version.checkpoint})")
+    with transaction.atomic():
+        previous = ModelVersion.objects.select_for_update().filter(is_active=True).first()
+        if previous is not None and previous.pk == version.pk:
+            raise PromotionError(f"{version.tag} is already the active model")
+        ModelVersion.objects.filter(is_active=True).update(is_active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+        version.is_active = True
+        return Promotion.objects.create(
+            model_version=version, previous=previous, is_rollback=is_rollback, promoted_by=user
+        )
+
+
+def rollback(user=None) -> Promotion:
+    """Re-activate the version the last promotion replaced."""
+    last = Promotion.objects.select_related("previous").first()
+    if last is None or last.previous is None:
+        raise PromotionError("there is no earlier active model to roll back to")
+    return promote(last.previous, user, is_rollback=True)
+
+
+def _json_safe(value):
+    """Checkpoint metadata as plain JSON types (numbers from numpy/torch become floats)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
