@@ -143,7 +143,7 @@ def _va_labels_annotated(checkpoint) -> bool:
 
 
 def checkpoint_version(path: str | Path) -> str:
-    """"<file stem>:<first 12 hex of SHA-256>": names the exact weights behind a prediction."""
+    """The version string "<file stem>:<first 12 hex of SHA-256>": names the exact weights behind a prediction."""
     path = Path(path)
     return f"{path.stem}:{_file_digest(path)}"
 

@@ -29,9 +29,7 @@ def checkpoint_tag(path: Path) -> str:
     return checkpoint_version(path)
 
 
-def register_checkpoint(
-    path: Path, *, source: str, name: str = "", description: str = ""
-) -> tuple[ModelVersion, bool]:
+def register_checkpoint(path: Path, *, source: str, name: str = "", description: str = "") -> tuple[ModelVersion, bool]:
     """The ModelVersion for this checkpoint file, created from its metadata if new.
 
     Idempotent by content: registering the same bytes twice returns the first row.
