@@ -32,10 +32,13 @@ class Dataset(models.Model):
         CLASS_FOLDERS = "class_folders", "Class folders (split/class/image)"
         FER2013_CSV = "fer2013_csv", "FER-2013 CSV (emotion, pixels, Usage)"
         FERPLUS = "ferplus", "FER+ folders with label.csv votes"
+        # Not importable: faces people corrected in the gallery, collected for training.
+        UPLOADS = "uploads", "Faces corrected in the gallery"
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     format = models.CharField(max_length=30, choices=Format.choices)
+
     label_set = models.CharField(max_length=100, blank=True, help_text="ml.taxonomy label set of the original labels")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -45,6 +48,11 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def import_formats(cls) -> list[tuple[str, str]]:
+        """The formats an admin can import (the gallery's corrections dataset is built, not imported)."""
+        return [choice for choice in cls.Format.choices if choice[0] != cls.Format.UPLOADS]
 
 
 def item_image_path(item: "Item", filename: str) -> str:

@@ -5,7 +5,7 @@ from webapp.datasets.models import Dataset, ImportJob, Item, Label
 
 class ImportCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    format = serializers.ChoiceField(choices=Dataset.Format.choices)
+    format = serializers.ChoiceField(choices=Dataset.import_formats())
     file = serializers.FileField()
     description = serializers.CharField(required=False, allow_blank=True, default="")
 

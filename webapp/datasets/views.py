@@ -16,7 +16,7 @@ THUMBNAILS_PER_PAGE = 60
 def dataset_list(request):
     context = {
         "datasets": selectors.datasets_with_counts(),
-        "formats": Dataset.Format.choices,
+        "formats": Dataset.import_formats(),
         "can_import": roles.is_admin(request.user),
         "recent_imports": ImportJob.objects.select_related("dataset")[:10] if roles.is_admin(request.user) else [],
     }
