@@ -39,4 +39,7 @@ app.conf.update(
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
 )
-app.autodiscover_tasks(["worker"])
+# Task modules, one per domain; each helper module registers its tasks on import.
+app.conf.imports = [
+    "worker.tasks",
+]
