@@ -42,4 +42,5 @@ app.conf.update(
 # Task modules, one per domain; each helper module registers its tasks on import.
 app.conf.imports = [
     "worker.tasks",
+    "worker.training_tasks",
 ]

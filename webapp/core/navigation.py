@@ -39,11 +39,13 @@ SECTIONS = [
         "Training",
         "Training runs of the architecture zoo on the GPU workers, with live progress.",
         staff_only=True,
+        url_name="training:list",
     ),
     Section(
         "leaderboard",
         "Leaderboard",
         "Every model version compared per dataset and metric; promote the one predictions use.",
+        url_name="modelzoo:leaderboard",
     ),
 ]
 

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from webapp.accounts.permissions import IsAdmin
 from webapp.modelzoo import services
 from webapp.modelzoo.models import ModelVersion, Promotion
-from webapp.modelzoo.serializers import ModelVersionSerializer, PromotionSerializer
+from webapp.modelzoo.serializers import EvaluationSerializer, ModelVersionSerializer, PromotionSerializer
 
 
 class ModelVersionListView(generics.ListAPIView):
@@ -66,3 +66,29 @@ class PromotionListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PromotionSerializer
     queryset = Promotion.objects.select_related("model_version", "previous", "promoted_by")
+
+
+class EvaluateView(APIView):
+    """Queue (again) this version's CPU latency and its evaluation on every compatible dataset."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={202: ModelVersionSerializer})
+    def post(self, request, pk: int):
+        version = get_object_or_404(ModelVersion, pk=pk)
+        if not version.path.is_file():
+            raise ValidationError({"model": [f"the checkpoint of {version.tag} is missing ({version.checkpoint})"]})
+        services.queue_evaluation(version)
+        version.refresh_from_db()
+        return Response(ModelVersionSerializer(version).data, status=202)
+
+
+class EvaluationListView(generics.ListAPIView):
+    """A version's evaluations: metrics, per-class figures and the confusion matrix per dataset split."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = EvaluationSerializer
+
+    def get_queryset(self):
+        version = get_object_or_404(ModelVersion, pk=self.kwargs["pk"])
+        return version.evaluations.select_related("dataset")

@@ -34,6 +34,9 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True, help_text="validation metrics stored in the checkpoint")
     config = models.JSONField(default=dict, blank=True, help_text="training configuration stored in the checkpoint")
     description = models.TextField(blank=True)
+    # Median milliseconds for one face through the network alone (batch 1, one CPU thread).
+    cpu_latency_ms = models.FloatField(null=True, blank=True)
+    evaluation_queued_at = models.DateTimeField(null=True, blank=True, help_text="last time its evaluation was queued")
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -68,3 +71,27 @@ class Promotion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version} promoted at {self.promoted_at:%Y-%m-%d %H:%M}"
+
+
+class Evaluation(models.Model):
+    """One model version measured on one dataset split: the figures behind a leaderboard cell."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
+    dataset = models.ForeignKey("datasets.Dataset", on_delete=models.CASCADE, related_name="evaluations")
+    split = models.CharField(max_length=20, help_text="test, val or train: the held-out part that was measured")
+    # accuracy, macro_f1, weighted_f1, ece, nll, num_items, items_dropped (and va_ccc / keypoint_rmse when known)
+    metrics = models.JSONField(default=dict)
+    per_class = models.JSONField(default=dict, help_text="{class: {precision, recall, f1, support}}")
+    classes = models.JSONField(default=list)
+    confusion = models.JSONField(default=list, help_text="rows = true class, columns = predicted")
+    confusion_png = models.CharField(max_length=300, blank=True, help_text="path under MEDIA_ROOT")
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["dataset__name", "split"]
+        constraints = [
+            models.UniqueConstraint(fields=["model_version", "dataset", "split"], name="one_evaluation_per_split"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} on {self.dataset}/{self.split}"

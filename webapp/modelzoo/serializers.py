@@ -1,6 +1,7 @@
+from django.core.files.storage import default_storage
 from rest_framework import serializers
 
-from webapp.modelzoo.models import ModelVersion, Promotion
+from webapp.modelzoo.models import Evaluation, ModelVersion, Promotion
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -8,7 +9,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         model = ModelVersion
         fields = [
             "id", "tag", "name", "source", "architecture", "label_set", "num_classes", "input_size", "in_chans",
-            "parameter_count", "va_head", "va_learned", "metrics", "config", "description", "is_active", "created_at",
+            "parameter_count", "cpu_latency_ms", "va_head", "va_learned",
+            "metrics", "config", "description", "is_active", "created_at",
         ]  # fmt: skip
 
 
@@ -20,3 +22,18 @@ class PromotionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Promotion
         fields = ["id", "model_version", "previous", "is_rollback", "promoted_by", "promoted_at"]
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    dataset = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    confusion_png_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evaluation
+        fields = ["id", "model_version", "dataset", "dataset_id", "split", "metrics", "per_class", "classes",
+                  "confusion", "confusion_png_url", "created_at"]  # fmt: skip
+
+    def get_confusion_png_url(self, evaluation) -> str | None:
+        if not evaluation.confusion_png:
+            return None
+        return default_storage.url(evaluation.confusion_png)

@@ -127,3 +127,29 @@ def _json_safe(value):
         return float(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def queue_evaluation(version: ModelVersion) -> None:
+    """Measure the version (latency, every compatible dataset) on a `cpu` worker; re-queuing refreshes it."""
+    from django.utils import timezone
+
+    ModelVersion.objects.filter(pk=version.pk).update(evaluation_queued_at=timezone.now())
+    transaction.on_commit(lambda: _send_evaluation(version.pk))
+
+
+def _send_evaluation(version_id: int) -> None:
+    from worker.training_tasks import evaluate_model_version
+
+    evaluate_model_version.apply_async(args=[version_id], queue="cpu")
+
+
+def queue_first_evaluations() -> int:
+    """Queue every version never measured (the bundled ones on a fresh site); returns how many."""
+    from webapp.datasets.models import Dataset
+
+    if not Dataset.objects.exists():
+        return 0  # nothing to measure on yet: try again on a later view
+    pending = list(ModelVersion.objects.filter(evaluation_queued_at__isnull=True))
+    for version in pending:
+        queue_evaluation(version)
+    return len(pending)

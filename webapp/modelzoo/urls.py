@@ -1,9 +1,12 @@
 from django.urls import path
 
-from webapp.modelzoo import api
+from webapp.modelzoo import api, views
 
 app_name = "modelzoo"
 urlpatterns = [
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("api/models/<int:pk>/evaluate/", api.EvaluateView.as_view(), name="api-evaluate"),
+    path("api/models/<int:pk>/evaluations/", api.EvaluationListView.as_view(), name="api-evaluations"),
     path("api/models/", api.ModelVersionListView.as_view(), name="api-list"),
     path("api/models/<int:pk>/", api.ModelVersionDetailView.as_view(), name="api-detail"),
     path("api/models/<int:pk>/promote/", api.PromoteView.as_view(), name="api-promote"),

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from webapp.training import api, views
 
 app_name = "training"
-urlpatterns: list = []
+urlpatterns = [
+    path("training/", views.run_list, name="list"),
+    path("training/runs/<int:pk>/", views.run_detail, name="run"),
+    path("api/training/runs/", api.RunListCreateView.as_view(), name="api-runs"),
+    path("api/training/runs/<int:pk>/", api.RunDetailView.as_view(), name="api-run"),
+    path("api/training/runs/<int:pk>/cancel/", api.RunCancelView.as_view(), name="api-run-cancel"),
+    path("api/training/architectures/", api.ArchitectureListView.as_view(), name="api-architectures"),
+]

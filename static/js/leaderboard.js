@@ -1,0 +1,71 @@
+// Leaderboard: sort by any column (click its header), filter rows, promote / roll back / evaluate (admins).
+(function () {
+  const root = document.getElementById("leaderboard");
+  const table = document.getElementById("leaderboard-table");
+  const body = table.tBodies[0];
+  const message = document.getElementById("leaderboard-message");
+  const csrf = root.dataset.csrf;
+
+  // ---- sorting: numbers descending first (best on top), errors ascending; text ascending ----
+  table.querySelectorAll("th[data-sort]").forEach((th, index) => {
+    th.tabIndex = 0;
+    th.addEventListener("click", () => sortBy(th, index));
+    th.addEventListener("keydown", (e) => { if (e.key === "Enter") sortBy(th, index); });
+  });
+
+  function sortBy(th, index) {
+    const numeric = th.dataset.sort === "number";
+    const defaultDir = numeric && !("lowerBetter" in th.dataset) && index > 4 ? "desc" : "asc";
+    const dir = th.getAttribute("aria-sort") === (defaultDir === "asc" ? "ascending" : "descending")
+      ? (defaultDir === "asc" ? "desc" : "asc") : defaultDir;
+    table.querySelectorAll("th").forEach((h) => h.removeAttribute("aria-sort"));
+    th.setAttribute("aria-sort", dir === "asc" ? "ascending" : "descending");
+    const value = (row) => row.cells[index].dataset.value;
+    const rows = Array.from(body.rows);
+    rows.sort((a, b) => {
+      const va = value(a), vb = value(b);
+      if (va === "" && vb !== "") return 1;  // rows without a figure go last either way
+      if (vb === "" && va !== "") return -1;
+      const cmp = numeric ? Number(va) - Number(vb) : va.localeCompare(vb);
+      return dir === "asc" ? cmp : -cmp;
+    });
+    body.replaceChildren(...rows);
+  }
+
+  // ---- filtering ----
+  const text = document.getElementById("filter-text");
+  const source = document.getElementById("filter-source");
+  const arch = document.getElementById("filter-arch");
+  function filter() {
+    const needle = text.value.trim().toLowerCase();
+    Array.from(body.rows).forEach((row) => {
+      row.hidden = (needle && !row.dataset.search.toLowerCase().includes(needle)) ||
+        (source.value && row.dataset.source !== source.value) || (arch.value && row.dataset.arch !== arch.value);
+    });
+  }
+  [text, source, arch].forEach((el) => el.addEventListener("input", filter));
+
+  // ---- actions ----
+  async function post(url) {
+    const response = await fetch(url, {method: "POST", headers: {"X-CSRFToken": csrf, Accept: "application/json"}});
+    if (response.ok) return true;
+    const body = await response.json().catch(() => ({}));
+    message.textContent = body.error ? body.error.message : `HTTP ${response.status}`;
+    return false;
+  }
+  root.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.promote, button.evaluate, #rollback");
+    if (!button) return;
+    button.disabled = true;
+    message.textContent = "";
+    if (await post(button.dataset.endpoint)) {
+      if (button.classList.contains("evaluate")) {
+        button.textContent = "Queued";
+      } else {
+        window.location.reload();
+        return;
+      }
+    }
+    button.disabled = false;
+  });
+})();

@@ -1,0 +1,50 @@
+// New training run: send the form as JSON to the API, then open the run's page.
+(function () {
+  const form = document.getElementById("launch-form");
+  if (!form) return;
+  const message = document.getElementById("launch-message");
+  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  const numbers = ["epochs", "batch_size", "lr", "weight_decay", "input_size", "channels", "patience", "seed",
+    "max_steps_per_epoch"];
+
+  function payload() {
+    const data = new FormData(form);
+    const body = {};
+    for (const [key, value] of data.entries()) {
+      if (key === "csrfmiddlewaretoken") continue;
+      if (key === "datasets" || key === "label_sources") {
+        (body[key] = body[key] || []).push(key === "datasets" ? Number(value) : value);
+      } else if (numbers.includes(key)) {
+        if (value !== "") body[key] = Number(value);
+      } else {
+        body[key] = value;
+      }
+    }
+    body.datasets = body.datasets || [];
+    body.label_sources = body.label_sources || [];
+    return body;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.textContent = "";
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const response = await fetch(form.dataset.endpoint, {
+        method: "POST",
+        headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
+        body: JSON.stringify(payload()),
+      });
+      const body = await response.json();
+      if (response.status === 201) {
+        window.location.href = `/training/runs/${body.id}/`;
+        return;
+      }
+      message.textContent = body.error ? body.error.message : `HTTP ${response.status}`;
+    } catch (error) {
+      message.textContent = "The server could not be reached.";
+    }
+    button.disabled = false;
+  });
+})();

@@ -1,0 +1,101 @@
+"""A run trained in this process (no broker): lease, progress, registration, evaluations, cancel."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from webapp.modelzoo.models import Evaluation, ModelVersion
+from webapp.training import running, services
+from webapp.training.models import TrainingRun
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the heartbeat thread has its own connection
+
+TINY = {"epochs": 2, "batch_size": 8, "lr": 0.003, "input_size": 48, "channels": 1, "seed": 0}
+
+
+def make_run(datasets, **config) -> TrainingRun:
+    run = TrainingRun.objects.create(
+        name="tiny", label_sources=["original"], architecture="simple_cnn", config={**TINY, **config}
+    )
+    run.datasets.set(datasets)
+    return run
+
+
+def test_a_run_trains_registers_and_evaluates_on_every_compatible_dataset(fer2013, ferplus):
+    run = make_run([fer2013])
+    claimed = services.claim(run.pk, "me", "host-a", running.device_description())
+
+    assert running.execute(claimed, "me") == "done"
+
+    run.refresh_from_db()
+    assert (run.status, run.epoch, run.progress, run.attempts, run.lease_owner) == ("done", 2, 1.0, 1, "")
+    assert [h["epoch"] for h in run.history] == [1, 2]
+    assert run.data_summary["counts"]["train"]["happy"] == 5
+    assert "starting at epoch 1 of 2" in run.log_tail and "registered model version" in run.log_tail
+    version = run.model_version
+    assert version.source == ModelVersion.Source.TRAINED and version.path.is_file()
+    assert version.architecture == "simple_cnn" and version.label_set == "fer2013_7" and not version.is_active
+    assert version.cpu_latency_ms > 0
+    evaluations = {e.dataset.name: e for e in Evaluation.objects.filter(model_version=version)}
+    assert set(evaluations) == {"fer2013-tiny", "ferplus-tiny"}
+    held_out = evaluations["fer2013-tiny"]
+    assert held_out.split == "val" and held_out.metrics["num_items"] == 7
+    assert sum(map(sum, held_out.confusion)) == 7 and set(held_out.per_class) == set(held_out.classes)
+    # FER+ has contempt, which a FER-2013 model lacks: those faces are counted as dropped, not scored.
+    assert evaluations["ferplus-tiny"].split == "val" and "items_dropped" in evaluations["ferplus-tiny"].metrics
+
+
+def test_a_second_copy_waits_for_a_live_lease_and_takes_over_an_expired_one(fer2013):
+    run = make_run([fer2013])
+    services.claim(run.pk, "first", "host-a", "cpu")
+    with pytest.raises(services.LeaseHeld) as held:
+        services.claim(run.pk, "second", "host-b", "cpu")
+    assert held.value.owner == "first" and 0 < held.value.seconds_left <= services.LEASE_SECONDS
+
+    TrainingRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    taken = services.claim(run.pk, "second", "host-b", "cpu")
+    assert (taken.lease_owner, taken.attempts, taken.worker_host) == ("second", 2, "host-b")
+    assert not services.renew_lease(run.pk, "first")  # the dead worker, if it wakes, has lost the run
+
+
+def test_a_finished_run_is_never_taken_up_again(fer2013):
+    run = make_run([fer2013])
+    services.claim(run.pk, "me", "host", "cpu")
+    services.finish(run.pk, "me", TrainingRun.Status.DONE)
+    assert services.claim(run.pk, "other", "host", "cpu") is None
+
+
+def test_a_resumed_run_continues_after_its_last_checkpoint(fer2013):
+    run = make_run([fer2013], epochs=1)
+    assert running.execute(services.claim(run.pk, "a", "h", "cpu"), "a") == "done"
+    # The same run folder with more epochs, as if the worker had died after epoch 1 of 3.
+    TrainingRun.objects.filter(pk=run.pk).update(status="running", config={**TINY, "epochs": 3})
+    (services.run_dir(run) / running.TRAINED_MARKER).unlink()
+    run.refresh_from_db()
+
+    assert running.execute(services.claim(run.pk, "b", "h", "cpu"), "b") == "done"
+
+    run.refresh_from_db()
+    assert run.resumed_from_epoch == 2 and [h["epoch"] for h in run.history] == [1, 2, 3]
+    assert "resuming from checkpoint of epoch 1: continuing at epoch 2 of 3" in run.log_tail
+
+
+def test_cancel_stops_the_loop_at_its_next_step(fer2013, monkeypatch):
+    monkeypatch.setattr(services, "HEARTBEAT_SECONDS", 0.05)
+    run = make_run([fer2013], epochs=200)
+    claimed = services.claim(run.pk, "me", "host", "cpu")
+    TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+
+    assert running.execute(claimed, "me") == "cancelled"
+
+    run.refresh_from_db()
+    assert run.status == "cancelled" and run.message == "cancelled by an admin" and run.epoch < 200
+    assert run.model_version is None and not ModelVersion.objects.filter(source="trained").exists()
+
+
+def test_bad_settings_fail_the_run_with_a_message(fer2013):
+    run = make_run([fer2013], input_size=16)  # below every architecture's minimum
+    assert running.execute(services.claim(run.pk, "me", "host", "cpu"), "me") == "failed"
+    run.refresh_from_db()
+    assert run.status == "failed" and "input_size >= 32" in run.message and run.lease_owner == ""

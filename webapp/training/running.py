@@ -1,0 +1,227 @@
+"""A training run on a worker, top to bottom: data, ml's training loop, checkpoint, evaluations.
+
+Called by the `training.run` task once the worker holds the run's lease (services.claim).
+While it trains, a heartbeat thread renews the lease and watches for a cancel request; the
+progress callback that ml calls after every step stops the loop when either says so.
+ml writes last.pt every epoch and resumes from it, so a run taken over after its worker
+died continues at the epoch after its last checkpoint; it never starts over silently (the
+log says which epoch it resumed from, or that no checkpoint existed yet).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+import torch
+from django.conf import settings
+from django.db import connection
+
+from webapp.modelzoo import evaluation as model_evaluation
+from webapp.modelzoo.models import ModelVersion
+from webapp.modelzoo.services import register_checkpoint
+from webapp.training import services
+from webapp.training.materialize import Materialized, materialize
+from webapp.training.models import TrainingRun
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_SECONDS = 1.0
+TRAINED_MARKER = "result.json"
+TRAINED_MODELS_DIR = "models/trained"
+
+
+class RunStopped(Exception):
+    """Training stops early: cancelled by an admin, or the lease went to another worker."""
+
+
+class LogTail(logging.Handler):
+    """Keeps the last lines that ml and this module log, for the run page."""
+
+    def __init__(self, lines: int = services.LOG_TAIL_LINES, initial: str = ""):
+        super().__init__(level=logging.INFO)
+        self.lines = deque(initial.splitlines(), maxlen=lines)
+        self.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class Heartbeat(threading.Thread):
+    """Renews the lease every few seconds; notices cancel requests and a lost lease."""
+
+    def __init__(self, run_id: int, owner: str):
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id, self.owner = run_id, owner
+        self.stop_event, self.cancelled, self.lost = threading.Event(), threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop_event.wait(services.HEARTBEAT_SECONDS):
+                if not services.renew_lease(self.run_id, self.owner):
+                    self.lost.set()
+                    return
+                if services.cancel_requested(self.run_id):
+                    self.cancelled.set()
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.join(timeout=10)
+
+
+class Progress:
+    """ml's progress callback: writes the run's progress (throttled) and stops it when asked."""
+
+    def __init__(self, run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail, steps_per_epoch: int):
+        self.run, self.owner, self.heartbeat, self.tail = run, owner, heartbeat, tail
+        self.steps_per_epoch = max(steps_per_epoch, 1)
+        self.history = list(run.history)
+        self.last_saved = 0.0
+
+    def __call__(self, epoch: int, step: int, loss: float, metrics: dict, eta: float) -> None:
+        if self.heartbeat.cancelled.is_set():
+            raise RunStopped("cancelled by an admin")
+        if self.heartbeat.lost.is_set():
+            raise RunStopped("the lease went to another worker")
+        epochs = self.run.total_epochs
+        fields = {
+            "epoch": epoch, "train_loss": float(loss), "eta_seconds": float(eta),
+            "progress": min(1.0, ((epoch - 1) + min(step, self.steps_per_epoch) / self.steps_per_epoch) / epochs),
+        }  # fmt: skip
+        if metrics:  # the epoch ended: ml validated and wrote last.pt
+            self.history = [h for h in self.history if h["epoch"] < epoch] + [_epoch_entry(metrics)]
+            fields["history"] = self.history
+            log.info("epoch %d/%d: loss %.4f, val accuracy %.4f, macro-F1 %.4f", epoch, epochs, metrics["train_loss"],
+                     metrics["accuracy"], metrics["macro_f1"])  # fmt: skip
+        now = time.monotonic()
+        if metrics or now - self.last_saved >= PROGRESS_EVERY_SECONDS:
+            services.save_progress(self.run.pk, self.owner, log_tail=self.tail.text(), **fields)
+            self.last_saved = now
+
+
+def _epoch_entry(metrics: dict) -> dict:
+    keys = ("epoch", "train_loss", "accuracy", "macro_f1", "weighted_f1", "nll", "lr")
+    return {k: float(metrics[k]) if k != "epoch" else int(metrics[k]) for k in keys if k in metrics}
+
+
+def device_description() -> str:
+    # ml's training loop runs on the CPU today; say so rather than promise a GPU.
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def train_config(run: TrainingRun, data: Materialized, out_dir: Path):
+    from ml.training import TrainConfig
+
+    config = TrainConfig.from_dict(run.config)
+    config.arch, config.data, config.out_dir = run.architecture, data.root, str(out_dir)
+    config.train_split = "train"
+    config.val_split = "val" if "val" in data.roles else None  # None: ml holds out val_fraction itself
+    config.va_head = run.task == TrainingRun.Task.BOTH
+    config.resume, config.log_every = True, 1
+    return config
+
+
+def execute(run: TrainingRun, owner: str) -> str:
+    """Train, register and evaluate a run this worker holds; returns the final status."""
+    tail = LogTail(initial=run.log_tail)
+    loggers = [logging.getLogger("ml"), log]
+    for logger in loggers:
+        logger.addHandler(tail)
+        logger.setLevel(logging.INFO)
+    heartbeat = Heartbeat(run.pk, owner)
+    heartbeat.start()
+    try:
+        version = _train_and_register(run, owner, heartbeat, tail)
+        services.save_progress(run.pk, owner, status=TrainingRun.Status.EVALUATING, model_version=version,
+                               progress=1.0, eta_seconds=0.0, log_tail=tail.text())  # fmt: skip
+        _evaluate(version, tail)
+        services.finish(run.pk, owner, TrainingRun.Status.DONE, log_tail=tail.text())
+        return TrainingRun.Status.DONE
+    except RunStopped as exc:
+        log.info("stopped: %s", exc)
+        if heartbeat.lost.is_set():
+            return "lost"
+        services.finish(run.pk, owner, TrainingRun.Status.CANCELLED, str(exc), log_tail=tail.text())
+        return TrainingRun.Status.CANCELLED
+    except Exception as exc:
+        log.exception("run %s failed", run.pk)
+        services.finish(run.pk, owner, TrainingRun.Status.FAILED, f"{type(exc).__name__}: {exc}",
+                        log_tail=tail.text())  # fmt: skip
+        if isinstance(exc, ValueError):
+            return TrainingRun.Status.FAILED  # bad data or settings: the message says what
+        raise
+    finally:
+        heartbeat.stop()
+        for logger in loggers:
+            logger.removeHandler(tail)
+
+
+def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail) -> ModelVersion:
+    from ml.training import train
+
+    folder = services.run_dir(run)
+    log.info("attempt %d on %s, %s", run.attempts, run.worker_host, run.device)
+    data = materialize(list(run.datasets.all()), run.label_sources, folder / "data")
+    services.save_progress(run.pk, owner, data_summary=data.to_dict())
+    checkpoints = folder / "checkpoints"
+    if not (folder / TRAINED_MARKER).is_file():
+        config = train_config(run, data, checkpoints)
+        _say_where_training_starts(run, owner, checkpoints, config.epochs)
+        n_train = sum(data.counts["train"].values())
+        steps = math.ceil(n_train / config.batch_size)
+        if config.max_steps_per_epoch:
+            steps = min(steps, config.max_steps_per_epoch)
+        result = train(config, progress=Progress(run, owner, heartbeat, tail, steps))
+        summary = {"best_metrics": result.best_metrics, "epochs_run": len(result.history),
+                   "stopped_early": result.stopped_early}  # fmt: skip
+        (folder / TRAINED_MARKER).write_text(json.dumps(summary, default=float))
+    return _register_best(run, checkpoints / "best.pt")
+
+
+def _say_where_training_starts(run: TrainingRun, owner: str, checkpoints: Path, epochs: int) -> None:
+    from ml.checkpoint import load_checkpoint
+
+    last = checkpoints / "last.pt"
+    if last.is_file():
+        epoch = load_checkpoint(last).epoch
+        log.info("resuming from checkpoint of epoch %d: continuing at epoch %d of %d", epoch, epoch + 1, epochs)
+        services.save_progress(run.pk, owner, resumed_from_epoch=epoch + 1)
+    elif run.attempts > 1:
+        log.info("taken over before any epoch finished (no checkpoint yet): starting at epoch 1")
+    else:
+        log.info("starting at epoch 1 of %d", epochs)
+
+
+def _register_best(run: TrainingRun, best: Path) -> ModelVersion:
+    """Copy the best checkpoint under MEDIA_ROOT and record it as a model version."""
+    target = Path(settings.MEDIA_ROOT) / TRAINED_MODELS_DIR / f"run-{run.pk}-{run.architecture}.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".pt.tmp")
+    shutil.copyfile(best, partial)
+    os.replace(partial, target)
+    description = f"Training run {run.pk}: {', '.join(d.name for d in run.datasets.all())}"
+    version, _ = register_checkpoint(target, source=ModelVersion.Source.TRAINED, name=run.name,
+                                     description=description)  # fmt: skip
+    log.info("registered model version %s", version.tag)
+    return version
+
+
+def _evaluate(version: ModelVersion, tail: LogTail) -> None:
+    latency = model_evaluation.measure_cpu_latency(version)
+    log.info("CPU latency %.2f ms per face", latency)
+    for evaluation in model_evaluation.evaluate_version(version):
+        m = evaluation.metrics
+        log.info("evaluated on %s/%s: accuracy %.4f, macro-F1 %.4f (%d items)", evaluation.dataset.name,
+                 evaluation.split, m["accuracy"], m["macro_f1"], m["num_items"])  # fmt: skip

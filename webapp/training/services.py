@@ -1,0 +1,120 @@
+"""Training run changes: launching, cancelling, the worker's lease, progress and the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.training.models import TrainingRun
+
+# A worker renews its lease every HEARTBEAT_SECONDS; a lease not renewed for LEASE_SECONDS
+# belongs to a dead worker, and another worker may take the run over.
+LEASE_SECONDS = 30
+HEARTBEAT_SECONDS = 5
+LOG_TAIL_LINES = 200
+
+
+class RunRejected(ValueError):
+    """A run that cannot start or change; the message is for the user."""
+
+
+def run_dir(run: TrainingRun) -> Path:
+    """Where the run's data, checkpoints and history live while it trains (not served to anyone)."""
+    return Path(settings.CONFIG.var_dir) / "training" / f"run-{run.pk}"
+
+
+def launch_run(*, user, name: str, datasets, label_sources: list[str], architecture: str, task: str,
+               queue: str, config: dict) -> TrainingRun:  # fmt: skip
+    """Record the run and send its task to the chosen queue once the row is committed."""
+    with transaction.atomic():
+        run = TrainingRun.objects.create(
+            name=name, label_sources=label_sources, architecture=architecture, task=task, queue=queue,
+            config=config, created_by=user,
+        )  # fmt: skip
+        run.datasets.set(datasets)
+        transaction.on_commit(lambda: enqueue(run))
+    return run
+
+
+def enqueue(run: TrainingRun) -> None:
+    from worker.training_tasks import train_run
+
+    result = train_run.apply_async(args=[run.pk], queue=run.queue)
+    TrainingRun.objects.filter(pk=run.pk).update(task_id=result.id)
+
+
+def cancel_run(run: TrainingRun) -> TrainingRun:
+    """Ask the worker to stop at its next step; a run no worker holds yet stops at once."""
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_finished:
+            raise RunRejected(f"run {run.pk} has already {run.status}")
+        run.cancel_requested = True
+        if run.status == TrainingRun.Status.QUEUED:
+            run.status, run.finished_at, run.message = TrainingRun.Status.CANCELLED, timezone.now(), "cancelled"
+        run.save(update_fields=["cancel_requested", "status", "finished_at", "message"])
+    return run
+
+
+# ---- the worker's side -------------------------------------------------------------------------
+
+
+class LeaseHeld(Exception):
+    """Another live worker holds the run; `seconds_left` until its lease runs out."""
+
+    def __init__(self, owner: str, seconds_left: float):
+        super().__init__(f"held by {owner} for {seconds_left:.0f} more seconds")
+        self.owner, self.seconds_left = owner, seconds_left
+
+
+def claim(run_id: int, owner: str, host: str, device: str) -> TrainingRun | None:
+    """Take the run for `owner`: None if it is already finished; LeaseHeld if a live worker has it."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run_id)
+        if run.is_finished:
+            return None
+        if run.lease_owner and run.lease_owner != owner and run.lease_expires_at and run.lease_expires_at > now:
+            raise LeaseHeld(run.lease_owner, (run.lease_expires_at - now).total_seconds())
+        run.lease_owner, run.lease_expires_at = owner, now + dt.timedelta(seconds=LEASE_SECONDS)
+        run.attempts += 1
+        run.status, run.worker_host, run.device = TrainingRun.Status.RUNNING, host, device
+        run.started_at = run.started_at or now
+        run.save()
+    return run
+
+
+def renew_lease(run_id: int, owner: str) -> bool:
+    """Extend the lease; False if it was lost (taken over, or the run was cancelled or finished)."""
+    expires = timezone.now() + dt.timedelta(seconds=LEASE_SECONDS)
+    return bool(TrainingRun.objects.filter(pk=run_id, lease_owner=owner).update(lease_expires_at=expires))
+
+
+def cancel_requested(run_id: int) -> bool:
+    return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+
+
+def save_progress(run_id: int, owner: str, **fields) -> None:
+    """Write progress fields, only while `owner` still holds the run."""
+    TrainingRun.objects.filter(pk=run_id, lease_owner=owner).update(**fields)
+
+
+def finish(run_id: int, owner: str, status: str, message: str = "", **fields) -> None:
+    """End the run and release its lease (a finished run is never taken up again)."""
+    TrainingRun.objects.filter(pk=run_id, lease_owner=owner).update(
+        status=status, message=message[:5000], finished_at=timezone.now(), lease_owner="", lease_expires_at=None,
+        **fields,
+    )  # fmt: skip
+
+
+def unfinished_started_runs() -> list[TrainingRun]:
+    """Runs a worker took up and did not finish: after a worker restart, their tasks are sent again.
+
+    A copy whose run is still held by a live worker waits for the lease and then gives up
+    (see worker.training_tasks), so sending one too many is harmless.
+    """
+    return list(TrainingRun.objects.filter(status__in=[TrainingRun.Status.RUNNING, TrainingRun.Status.EVALUATING]))

@@ -1,0 +1,35 @@
+"""Training pages (admins): the runs with the launch form, and one run's live progress."""
+
+from django.contrib.auth.decorators import user_passes_test
+from django.shortcuts import get_object_or_404, render
+
+from webapp.accounts import roles
+from webapp.datasets.models import Label
+from webapp.datasets.selectors import datasets_with_counts
+from webapp.training import selectors
+from webapp.training.models import TrainingRun
+from webapp.training.serializers import AUGMENTATION_PRESETS, LaunchSerializer
+
+admin_required = user_passes_test(roles.is_admin)
+
+
+@admin_required
+def run_list(request):
+    defaults = {name: field.default for name, field in LaunchSerializer().fields.items()}
+    context = {
+        "runs": selectors.runs()[:50],
+        "datasets": datasets_with_counts(),
+        "label_sources": Label.Source.choices,
+        "architectures": selectors.architectures(),
+        "tasks": TrainingRun.Task.choices,
+        "queues": TrainingRun.Queue.choices,
+        "augmentations": list(AUGMENTATION_PRESETS),
+        "defaults": defaults,
+    }
+    return render(request, "training/list.html", context)
+
+
+@admin_required
+def run_detail(request, pk: int):
+    run = get_object_or_404(selectors.runs(), pk=pk)
+    return render(request, "training/run.html", {"run": run})
