@@ -1,0 +1,110 @@
+"""Evaluations, CPU latency and the leaderboard page with its promotion buttons."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.checkpoints import write_tiny_checkpoint
+from webapp.datasets.models import Label
+from webapp.modelzoo import evaluation, services
+from webapp.modelzoo.models import Evaluation, ModelVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bundled():
+    return services.active_version()
+
+
+@pytest.fixture
+def trained():
+    path = write_tiny_checkpoint(Path(settings.MEDIA_ROOT) / "models" / "trained" / "tiny.pt", seed=3)
+    return services.register_checkpoint(path, source="trained", name="tiny run")[0]
+
+
+def test_the_bundled_model_is_evaluated_on_each_dataset_held_out_split(bundled, ferplus, fer2013):
+    evaluations = {e.dataset.name: e for e in evaluation.evaluate_version(bundled)}
+
+    assert set(evaluations) == {"ferplus-tiny", "fer2013-tiny"}
+    on_ferplus = evaluations["ferplus-tiny"]
+    # FER2013Valid faces whose majority is an emotion (the import keeps "not a face" ones without one).
+    labelled = Label.objects.filter(item__dataset=ferplus, item__split="val", emotion__isnull=False).count()
+    assert on_ferplus.split == "val" and on_ferplus.metrics["num_items"] == labelled == 8
+    assert on_ferplus.metrics["accuracy"] >= 0.5  # an 83%-on-FER2013Valid model on real FER+ valid faces
+    assert len(on_ferplus.confusion) == 8 and sum(map(sum, on_ferplus.confusion)) == labelled
+    assert (Path(settings.MEDIA_ROOT) / on_ferplus.confusion_png).is_file()
+    # Evaluating again refreshes the same rows.
+    evaluation.evaluate_version(bundled)
+    assert Evaluation.objects.filter(model_version=bundled).count() == 2
+
+
+def test_cpu_latency_is_measured_and_stored(bundled):
+    latency = evaluation.measure_cpu_latency(bundled)
+    bundled.refresh_from_db()
+    assert 0 < latency < 1000 and bundled.cpu_latency_ms == latency
+
+
+def test_a_dataset_sharing_fewer_than_two_classes_is_not_compared(bundled, import_dataset):
+    from tests.webapp.training.conftest import FER2013
+
+    only_happy = import_dataset(FER2013 / "train" / "happy", "happy-only")
+    assert evaluation.evaluate_version(bundled, [only_happy]) == []
+
+
+def test_leaderboard_rows_columns_and_admin_buttons(client, admin_user, annotator, bundled, trained, ferplus,
+                                                    sent_tasks, django_capture_on_commit_callbacks):  # fmt: skip
+    Evaluation.objects.create(model_version=bundled, dataset=ferplus, split="val",
+                              metrics={"accuracy": 0.91, "macro_f1": 0.55, "num_items": 11})  # fmt: skip
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.get("/leaderboard/").content.decode()
+
+    assert f'id="version-{bundled.pk}"' in page and f'id="version-{trained.pk}"' in page
+    assert "ferplus-tiny<br><span class=\"muted\">val · accuracy" in page and "0.910" in page
+    assert page.count('class="promote"') == 1  # the active model has no promote button
+    assert f"/api/models/{trained.pk}/promote/" in page
+    # Versions never measured are queued once, on the first view, on the cpu queue.
+    assert sorted(sent_tasks) == sorted([("modelzoo.evaluate", [bundled.pk], "cpu"),
+                                         ("modelzoo.evaluate", [trained.pk], "cpu")])  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get("/leaderboard/")
+    assert len(sent_tasks) == 2
+
+    client.force_login(annotator)
+    page = client.get("/leaderboard/").content.decode()
+    assert 'class="promote"' not in page and 'class="evaluate"' not in page and "0.910" in page
+
+
+def test_evaluate_api_queues_admins_only(api_client, admin_client, annotator, trained, sent_tasks,
+                                         django_capture_on_commit_callbacks):  # fmt: skip
+    api_client.force_authenticate(annotator)
+    assert api_client.post(f"/api/models/{trained.pk}/evaluate/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/api/models/{trained.pk}/evaluate/")
+    assert response.status_code == 202
+    assert sent_tasks == [("modelzoo.evaluate", [trained.pk], "cpu")]
+    assert admin_client.post("/api/models/99999/evaluate/").status_code == 404
+
+
+def test_evaluate_api_refuses_a_version_whose_checkpoint_is_gone(admin_client, trained, sent_tasks):
+    trained.path.unlink()
+    response = admin_client.post(f"/api/models/{trained.pk}/evaluate/")
+    assert response.status_code == 400 and "checkpoint of" in response.json()["error"]["message"]
+    assert sent_tasks == []
+
+
+def test_evaluations_api_lists_figures_with_the_confusion_png(api_client, annotator, bundled, ferplus):
+    evaluation.evaluate_version(bundled, [ferplus])
+    api_client.force_authenticate(annotator)
+    body = api_client.get(f"/api/models/{bundled.pk}/evaluations/").json()
+    [row] = body["results"] if isinstance(body, dict) else body
+    assert row["dataset"] == "ferplus-tiny" and row["confusion_png_url"].startswith("/media/evaluations/")
+    assert set(row["per_class"]) == set(row["classes"])
+
+
+def test_latency_shows_in_the_model_api(admin_client, bundled):
+    evaluation.measure_cpu_latency(bundled)
+    body = admin_client.get(f"/api/models/{bundled.pk}/").json()
+    assert body["cpu_latency_ms"] == ModelVersion.objects.get(pk=bundled.pk).cpu_latency_ms

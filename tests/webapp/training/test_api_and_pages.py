@@ -1,0 +1,106 @@
+"""Launching, following and cancelling runs through the API, and the training pages."""
+
+import pytest
+
+from webapp.training.models import TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+
+def launch(client, datasets, **fields):
+    body = {"datasets": [d.pk for d in datasets], "architecture": "simple_cnn", "epochs": 3, **fields}
+    return client.post("/api/training/runs/", body, format="json")
+
+
+def test_launch_records_the_run_and_sends_it_to_the_chosen_queue(admin_client, fer2013, sent_tasks,
+                                                                  django_capture_on_commit_callbacks):  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = launch(admin_client, [fer2013], queue="cpu", label_sources=["original", "correction"],
+                          augmentation="none", imbalance="sampler", lr=0.01)  # fmt: skip
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["status"], body["datasets"], body["queue"], body["name"]) == (
+        "queued", ["fer2013-tiny"], "cpu", "simple_cnn on fer2013-tiny")
+    assert body["label_sources"] == ["correction", "original"]
+    run = TrainingRun.objects.get(pk=body["id"])
+    assert run.config == {"epochs": 3, "batch_size": 64, "lr": 0.01, "optimizer": "adamw", "weight_decay": 1e-4,
+                          "input_size": 48, "channels": 1, "imbalance": "sampler", "patience": 10, "seed": 0,
+                          "augment": False}  # fmt: skip
+    assert sent_tasks == [("training.run", [run.pk], "cpu")]
+    assert run.task_id == "task-1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"architecture": "no_such_net"}, "architecture"),
+        ({"architecture": "inception_v3", "input_size": 48}, "input_size: inception_v3 needs an input size of at least 75"),
+        ({"epochs": 0}, "epochs"),
+        ({"lr": -1}, "lr"),
+        ({"label_sources": ["crowd"]}, "label_sources: the chosen datasets have no emotion label from these sources"),
+        ({"label_sources": ["gossip"]}, "label_sources"),
+        ({"datasets": []}, "datasets"),
+        ({"datasets": [99999]}, "datasets"),
+        ({"queue": "tpu"}, "queue"),
+    ],
+)  # fmt: skip
+def test_bad_launches_are_refused_and_leave_nothing_behind(admin_client, fer2013, sent_tasks, fields, message):
+    body = {"datasets": [fer2013.pk], "architecture": "simple_cnn", **fields}
+    response = admin_client.post("/api/training/runs/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(message)
+    assert not TrainingRun.objects.exists() and sent_tasks == []
+
+
+def test_only_admins_launch_or_see_runs(api_client, annotator, fer2013, sent_tasks):
+    assert launch(api_client, [fer2013]).status_code in (401, 403)
+    api_client.force_authenticate(annotator)
+    assert launch(api_client, [fer2013]).status_code == 403
+    assert api_client.get("/api/training/runs/").status_code == 403
+    assert api_client.get("/training/").status_code == 302  # to the login page
+    assert not TrainingRun.objects.exists()
+
+
+def test_cancel_a_queued_run_at_once_and_refuse_to_cancel_a_finished_one(admin_client, fer2013, sent_tasks):
+    run_id = launch(admin_client, [fer2013]).json()["id"]
+    response = admin_client.post(f"/api/training/runs/{run_id}/cancel/")
+    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    again = admin_client.post(f"/api/training/runs/{run_id}/cancel/")
+    assert again.status_code == 400 and again.json()["error"]["message"] == "run: run 1 has already cancelled".replace(
+        "1", str(run_id), 1)  # fmt: skip
+
+
+def test_cancel_a_running_run_asks_its_worker(admin_client, fer2013, sent_tasks):
+    run_id = launch(admin_client, [fer2013]).json()["id"]
+    TrainingRun.objects.filter(pk=run_id).update(status="running")
+    body = admin_client.post(f"/api/training/runs/{run_id}/cancel/").json()
+    assert (body["status"], body["cancel_requested"]) == ("running", True)
+
+
+def test_architectures_list_their_parameter_counts(admin_client):
+    architectures = {a["name"]: a for a in admin_client.get("/api/training/architectures/").json()}
+    assert architectures["vgg_fer"]["parameter_count"] == 1_241_002  # the bundled model's figure
+    assert architectures["inception_v3"]["min_input_size"] == 75
+    assert len(architectures) >= 25
+
+
+def test_run_detail_reports_progress_fields(admin_client, fer2013, sent_tasks):
+    run_id = launch(admin_client, [fer2013]).json()["id"]
+    TrainingRun.objects.filter(pk=run_id).update(
+        status="running", epoch=2, progress=0.5, eta_seconds=12.0, history=[{"epoch": 1, "train_loss": 1.5}],
+        worker_host="gpu-1", device="cpu (2 threads)", log_tail="epoch 1/3: ...",
+    )  # fmt: skip
+    body = admin_client.get(f"/api/training/runs/{run_id}/").json()
+    assert (body["epoch"], body["total_epochs"], body["progress"], body["eta_seconds"]) == (2, 3, 0.5, 12.0)
+    assert (body["worker_host"], body["device"], body["evaluations"]) == ("gpu-1", "cpu (2 threads)", [])
+
+
+def test_training_pages_render_the_form_and_a_run(client, admin_user, fer2013, sent_tasks, admin_client):
+    client.force_login(admin_user)
+    page = client.get("/training/").content.decode()
+    assert 'id="launch-form"' in page and "fer2013-tiny (42 items)" in page
+    assert "vgg_fer — 1,241,002 parameters" in page
+    run_id = launch(admin_client, [fer2013]).json()["id"]
+    run_page = client.get(f"/training/runs/{run_id}/").content.decode()
+    assert 'id="run-progress"' in run_page and 'id="curve-loss"' in run_page
+    assert client.get("/training/runs/99999/").status_code == 404
