@@ -62,7 +62,7 @@ def test_leaderboard_rows_columns_and_admin_buttons(client, admin_user, annotato
         page = client.get("/leaderboard/").content.decode()
 
     assert f'id="version-{bundled.pk}"' in page and f'id="version-{trained.pk}"' in page
-    assert "ferplus-tiny<br><span class=\"muted\">val · accuracy" in page and "0.910" in page
+    assert 'ferplus-tiny<br><span class="muted">val · accuracy' in page and "0.910" in page
     assert page.count('class="promote"') == 1  # the active model has no promote button
     assert f"/api/models/{trained.pk}/promote/" in page
     # Versions never measured are queued once, on the first view, on the cpu queue.
