@@ -18,6 +18,9 @@ class FaceSet:
     labels:  int64 (N,), index into label_set.classes (the majority label for vote data).
     soft_targets: float32 (N, C) label distributions summing to 1 (FER+ votes), or None.
     valence_arousal: float32 (N, 2) annotated V/A in [-1, 1], or None.
+    keypoints: float32 (N, K, 2) x, y in pixels of the stored crop (size x size), NaN where missing,
+             or None: Kaggle facial keypoints (K=15) or AffectNet's 68 landmarks (K=68).
+    labels may be -1 ("no emotion label") for data that has none (the facial-keypoints CSV).
     names:   the source file (or CSV row) of each item, for reports and fingerprints.
     """
 
@@ -28,6 +31,7 @@ class FaceSet:
     source: str = ""
     soft_targets: np.ndarray | None = None
     valence_arousal: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
     notes: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -36,6 +40,8 @@ class FaceSet:
             raise ValueError(f"images ({n}), labels ({len(self.labels)}) and names ({len(self.names)}) differ")
         if self.soft_targets is not None and self.soft_targets.shape != (n, self.label_set.num_classes):
             raise ValueError(f"soft_targets shape {self.soft_targets.shape} != ({n}, {self.label_set.num_classes})")
+        if self.keypoints is not None and (self.keypoints.ndim != 3 or self.keypoints.shape[::2] != (n, 2)):
+            raise ValueError(f"keypoints shape {self.keypoints.shape} is not ({n}, K, 2)")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -49,7 +55,7 @@ class FaceSet:
         return int(self.images.shape[1])
 
     def class_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.labels, minlength=self.label_set.num_classes)
+        counts = np.bincount(self.labels[self.labels >= 0], minlength=self.label_set.num_classes)
         return {name: int(c) for name, c in zip(self.label_set.classes, counts, strict=True)}
 
     def subset(self, indices: np.ndarray) -> FaceSet:
@@ -62,6 +68,7 @@ class FaceSet:
             source=self.source,
             soft_targets=None if self.soft_targets is None else self.soft_targets[indices],
             valence_arousal=None if self.valence_arousal is None else self.valence_arousal[indices],
+            keypoints=None if self.keypoints is None else self.keypoints[indices],
             notes=dict(self.notes),
         )
 

@@ -1,7 +1,21 @@
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from ml.data import DatasetError, load_faceset, parse_label_csv, read_class_folders, read_fer2013_csv, read_ferplus
+from ml.data import (
+    DatasetError,
+    affectnet,
+    facial_keypoints,
+    load_faceset,
+    parse_label_csv,
+    read_affectnet,
+    read_class_folders,
+    read_facial_keypoints,
+    read_fer2013_csv,
+    read_ferplus,
+)
 from ml.data.faceset import stratified_split
 from ml.taxonomy import AFFECTNET8, FER2013_7, UnknownLabelError
 
@@ -169,3 +183,106 @@ def test_torch_dataset_view(ferplus_dir):
     assert images.shape == (4, 1, 48, 48) and images.dtype.is_floating_point
     assert targets["target"].shape == (4, 8) and targets["va"].shape == (4, 2)
     assert (targets["label"] == targets["target"].argmax(dim=1)).all()
+
+
+# ---- AffectNet CSV and Kaggle facial keypoints (constructed fixtures, see tests/fixtures/datasets/README.md) ----
+
+DATASET_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
+AFFECTNET_DIR = DATASET_FIXTURES / "affectnet_small"
+KEYPOINTS_CSV = DATASET_FIXTURES / "facial_keypoints_small.csv"
+
+
+def _affectnet_row(**overrides) -> dict[str, str]:
+    row = {
+        "subDirectory_filePath": "1/a.jpg", "face_x": "10", "face_y": "20", "face_width": "30", "face_height": "40",
+        "facial_landmarks": ";".join(["1.5"] * 136), "expression": "3", "valence": "0.25", "arousal": "-2",
+    }  # fmt: skip
+    return {**row, **overrides}
+
+
+def test_affectnet_row_parser():
+    row = affectnet.parse_row(_affectnet_row())
+    assert (row.file, row.box, row.emotion, row.valence, row.arousal) == ("1/a.jpg", (10, 20, 30, 40), "surprise",
+                                                                         0.25, None)  # fmt: skip
+    assert row.landmarks.shape == (68, 2)
+    assert affectnet.parse_row(_affectnet_row(expression="10")).emotion is None
+    assert affectnet.parse_row(_affectnet_row(expression="10")).expression_name == "non-face"
+    assert affectnet.parse_row(_affectnet_row(facial_landmarks="")).landmarks is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"expression": "11"}, "expression must be 0..10"),
+        ({"expression": "happy"}, "expression must be a number"),
+        ({"face_width": "0"}, "must be positive"),
+        ({"face_x": "1.5"}, "whole number"),
+        ({"valence": "1.5"}, r"valence must lie in \[-1, 1\]"),
+        ({"arousal": "nan"}, "must be finite"),
+        ({"facial_landmarks": "1;2;3"}, "136 numbers"),
+        ({"subDirectory_filePath": " "}, "subDirectory_filePath is empty"),
+    ],
+)
+def test_affectnet_bad_rows_name_the_problem(overrides, message):
+    with pytest.raises(DatasetError, match=message):
+        affectnet.parse_row(_affectnet_row(**overrides), "training.csv:7")
+
+
+def test_affectnet_reader_crops_faces_and_keeps_annotated_va():
+    faces = read_affectnet(str(AFFECTNET_DIR / "training.csv"), size=64, channels=1)
+    assert len(faces) == 6 and faces.images.shape == (6, 64, 64)
+    assert faces.notes == {"rows": 8, "dropped_no_emotion": 2, "dropped_unreadable": 0}
+    assert [faces.label_set.classes[i] for i in faces.labels] == ["happy", "surprise", "happy", "sad", "neutral",
+                                                                 "anger"]  # fmt: skip
+    assert faces.valence_arousal[0].tolist() == pytest.approx([0.762, 0.254])
+    assert np.isnan(faces.valence_arousal[2]).all()  # -2 = not annotated
+    assert faces.keypoints.shape == (6, 68, 2)
+    # landmarks moved into the crop and scaled with it: the nose tip (point 30) lands mid-crop
+    nose_tips = faces.keypoints[:, 30]
+    assert ((nose_tips > 16) & (nose_tips < 48)).all(), nose_tips
+    assert faces.subset(np.array([1])).keypoints.shape == (1, 68, 2)
+
+
+def test_affectnet_reader_finds_its_csv_in_a_zip(tmp_path):
+    archive = shutil.make_archive(str(tmp_path / "affectnet"), "zip", root_dir=AFFECTNET_DIR)
+    faces = load_faceset(archive, size=48)
+    assert len(faces) == 6 and faces.source.startswith("affectnet:")
+
+
+def test_affectnet_wrong_columns(tmp_path):
+    bad = tmp_path / "training.csv"
+    bad.write_text("subDirectory_filePath,expression\n1/a.jpg,1\n")
+    with pytest.raises(DatasetError, match="missing column"):
+        read_affectnet(str(bad))
+
+
+def test_facial_keypoints_reader():
+    faces = load_faceset(str(KEYPOINTS_CSV), size=96)
+    assert faces.images.shape == (4, 96, 96) and faces.keypoints.shape == (4, 15, 2)
+    assert (faces.labels == -1).all() and faces.class_counts() == dict.fromkeys(faces.label_set.classes, 0)
+    assert np.isfinite(faces.keypoints[0]).all()
+    assert np.isfinite(faces.keypoints[1]).sum() == 8  # only 4 of 15 points annotated
+    left, right = faces.keypoints[0, 0], faces.keypoints[0, 1]
+    assert left[0] > right[0]  # Kaggle's "left eye" is the subject's left: the picture's right
+    half = read_facial_keypoints(str(KEYPOINTS_CSV), size=48)
+    assert np.allclose(half.keypoints, faces.keypoints / 2, equal_nan=True)
+
+
+def test_facial_keypoints_bad_rows(tmp_path):
+    header = ",".join(facial_keypoints.COORDINATE_COLUMNS)
+    with pytest.raises(DatasetError, match="no 'Image' column"):
+        facial_keypoints.read_rows(f"{header}\n", "kp.csv")
+    with pytest.raises(DatasetError, match="keypoint columns missing"):
+        facial_keypoints.read_rows("left_eye_center_x,Image\n", "kp.csv")
+    pixels = " ".join(["7"] * 9216)
+    good = dict.fromkeys(facial_keypoints.COORDINATE_COLUMNS, "") | {"Image": pixels}
+    assert np.isnan(facial_keypoints.parse_row(good).keypoints).all()
+    for overrides, message in [
+        ({"Image": "1 2 3"}, "9216 pixel values"),
+        ({"Image": pixels.replace("7", "300", 1)}, "0..255"),
+        ({"nose_tip_x": "97"}, "outside the 96x96"),
+        ({"nose_tip_x": "40"}, "only one of x, y"),
+        ({"nose_tip_x": "abc", "nose_tip_y": "1"}, "must be a number"),
+    ]:
+        with pytest.raises(DatasetError, match=message):
+            facial_keypoints.parse_row(good | overrides, "kp.csv:2")
