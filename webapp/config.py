@@ -18,6 +18,8 @@ in a deployment never ends as a traceback.
 | ALLOW_ANONYMOUS_DEMO  | true                              | visitors without an account may use the demo upload  |
 | HEALTH_WORKER_TIMEOUT | 5                                 | seconds the health check waits for a worker reply    |
 | MAX_IMPORT_MB         | 2048                              | largest dataset file an admin may upload             |
+| MAX_UPLOAD_MB         | 20                                | largest photo anyone may upload to the gallery/API   |
+| PREDICT_WAIT_SECONDS  | 10                                | how long POST /api/predict/ waits before a 202       |
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ class Config:
     allow_anonymous_demo: bool
     health_worker_timeout: float
     max_import_mb: int
+    max_upload_mb: float
+    predict_wait_seconds: float
 
     @property
     def broker_url(self) -> str:
@@ -158,4 +162,6 @@ def load_config(environ=os.environ) -> Config:
         allow_anonymous_demo=env_bool("ALLOW_ANONYMOUS_DEMO", True, environ),
         health_worker_timeout=env_number("HEALTH_WORKER_TIMEOUT", 5.0, 0.1, 60.0, environ),
         max_import_mb=int(env_number("MAX_IMPORT_MB", 2048, 1, 1024 * 1024, environ)),
+        max_upload_mb=env_number("MAX_UPLOAD_MB", 20, 0.01, 1024, environ),
+        predict_wait_seconds=env_number("PREDICT_WAIT_SECONDS", 10, 0, 120, environ),
     )

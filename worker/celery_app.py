@@ -43,4 +43,5 @@ app.conf.update(
 app.conf.imports = [
     "worker.tasks",
     "worker.training_tasks",
+    "worker.prediction_tasks",
 ]

@@ -21,7 +21,18 @@ class Section:
 
 
 SECTIONS = [
-    Section("gallery", "Gallery", "Uploaded photos with every face found, its landmarks, emotion and valence/arousal."),
+    Section(
+        "upload",
+        "Upload",
+        "Drop photos or take a webcam snapshot: faces, 68 landmarks, emotion and valence/arousal in seconds.",
+        url_name="uploads:upload",
+    ),
+    Section(
+        "gallery",
+        "Gallery",
+        "Uploaded photos with every face found, its landmarks, emotion and valence/arousal.",
+        url_name="uploads:gallery",
+    ),
     Section(
         "datasets",
         "Datasets",

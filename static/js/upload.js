@@ -1,0 +1,158 @@
+// Upload page: drag-and-drop or pick photos, or take a webcam snapshot; each file gets its own
+// row with an upload progress bar, then the worker's status, then the result, without a reload.
+(function () {
+  const form = document.getElementById("upload-form");
+  const dropzone = document.getElementById("dropzone");
+  const input = document.getElementById("file-input");
+  const list = document.getElementById("upload-list");
+  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function el(tag, attrs = {}, text = "") {
+    const node = document.createElement(tag);
+    Object.entries(attrs).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function svgEl(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    Object.entries(attrs).forEach(([k, v]) => node.setAttribute(k, v));
+    return node;
+  }
+
+  function newRow(name) {
+    document.getElementById("no-uploads")?.remove();
+    const row = el("li", {class: "upload-row"});
+    const head = el("div", {class: "upload-head"});
+    head.append(el("strong", {}, name));
+    const phase = el("span", {class: "phase"}, "Uploading…");
+    head.append(phase);
+    const bar = el("progress", {max: "1", value: "0"});
+    const result = el("div", {class: "upload-result"});
+    row.append(head, bar, result);
+    list.prepend(row);
+    return {row, phase, bar, result};
+  }
+
+  function showResult(ui, upload) {
+    ui.bar.remove();
+    ui.row.dataset.status = upload.status;
+    if (upload.status === "failed") {
+      ui.phase.textContent = "Failed: " + upload.message;
+      ui.phase.className = "phase error";
+      return;
+    }
+    ui.phase.textContent = `${upload.faces.length} face${upload.faces.length === 1 ? "" : "s"} found`;
+    const svg = svgEl("svg", {viewBox: `0 0 ${upload.width} ${upload.height}`, class: "thumb-overlay"});
+    svg.append(svgEl("image", {href: upload.image_url, width: upload.width, height: upload.height}));
+    const faces = el("ol", {class: "face-summary"});
+    upload.faces.forEach((face, i) => {
+      const [x, y, w, h] = face.box;
+      svg.append(svgEl("rect", {x, y, width: w, height: h, class: "box"}));
+      const label = svgEl("text", {x, y, dy: "-4"});
+      label.textContent = String(i + 1);
+      svg.append(label);
+      const p = Math.round(face.probs[face.emotion] * 100);
+      faces.append(el("li", {"data-emotion": face.emotion},
+        `${face.emotion} ${p}% · valence ${face.valence.toFixed(2)}, arousal ${face.arousal.toFixed(2)} (${face.va_source})`));
+    });
+    const link = el("a", {href: upload.page_url, class: "button"}, "Open the result");
+    ui.result.append(svg, faces, link);
+  }
+
+  async function follow(ui, upload) {
+    if (upload.status === "done" || upload.status === "failed") {
+      showResult(ui, upload);
+      return;
+    }
+    ui.phase.textContent = upload.status === "pending" ? "Waiting for a worker…" : "Finding faces…";
+    ui.bar.removeAttribute("value"); // indeterminate while the worker runs
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const response = await fetch(`/api/uploads/${upload.id}/`, {headers: {Accept: "application/json"}});
+    if (!response.ok) {
+      ui.phase.textContent = `Could not follow the job (HTTP ${response.status}).`;
+      return;
+    }
+    follow(ui, await response.json());
+  }
+
+  function send(file, name) {
+    const ui = newRow(name || file.name);
+    const data = new FormData();
+    data.append("image", file, name || file.name);
+    // XMLHttpRequest, not fetch: only it reports upload progress.
+    const request = new XMLHttpRequest();
+    request.open("POST", form.dataset.endpoint);
+    request.setRequestHeader("X-CSRFToken", csrf);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.onprogress = (e) => { if (e.lengthComputable) ui.bar.value = e.loaded / e.total; };
+    request.onload = () => {
+      let body = {};
+      try { body = JSON.parse(request.responseText || "{}"); } catch (err) { body = {}; }
+      if (request.status === 202) {
+        follow(ui, body);
+      } else {
+        ui.bar.remove();
+        ui.row.dataset.status = "refused";
+        ui.phase.className = "phase error";
+        ui.phase.textContent = "Refused: " + (body.error ? body.error.message : `HTTP ${request.status}`);
+      }
+    };
+    request.onerror = () => { ui.phase.textContent = "Upload failed: the server could not be reached."; };
+    request.send(data);
+  }
+
+  function sendAll(files) { Array.from(files).forEach((file) => send(file)); }
+
+  input.addEventListener("change", () => { sendAll(input.files); input.value = ""; });
+  ["dragenter", "dragover"].forEach((type) => dropzone.addEventListener(type, (e) => {
+    e.preventDefault();
+    dropzone.classList.add("over");
+  }));
+  ["dragleave", "drop"].forEach((type) => dropzone.addEventListener(type, () => dropzone.classList.remove("over")));
+  dropzone.addEventListener("drop", (e) => { e.preventDefault(); sendAll(e.dataTransfer.files); });
+
+  // Webcam: getUserMedia -> video -> canvas -> JPEG blob -> the same upload path.
+  const camera = document.getElementById("camera");
+  const video = document.getElementById("camera-video");
+  const cameraMessage = document.getElementById("camera-message");
+  let stream = null;
+
+  document.getElementById("camera-start").addEventListener("click", async () => {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      cameraMessage.textContent = "This browser offers no camera here (it needs HTTPS or localhost). Upload a photo instead.";
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({video: true, audio: false});
+    } catch (err) {
+      cameraMessage.textContent = err.name === "NotAllowedError"
+        ? "Camera permission was refused. Allow it in the browser, or upload a photo instead."
+        : `No camera could be opened (${err.name}). Upload a photo instead.`;
+      return;
+    }
+    video.srcObject = stream;
+    camera.hidden = false;
+    cameraMessage.textContent = "";
+  });
+
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    camera.hidden = true;
+  }
+  document.getElementById("camera-stop").addEventListener("click", stopCamera);
+
+  document.getElementById("camera-snap").addEventListener("click", () => {
+    if (!video.videoWidth) { cameraMessage.textContent = "The camera is not ready yet."; return; }
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob((blob) => {
+      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+      send(blob, `webcam-${stamp}.jpg`);
+    }, "image/jpeg", 0.92);
+  });
+})();

@@ -1,0 +1,76 @@
+"""Uploads without a broker: the prediction task runs in the test process, or is only recorded."""
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+PHOTOS = Path(__file__).resolve().parents[2] / "fixtures" / "photos"
+
+
+class FakeResult:
+    id = "task-1"
+
+
+@pytest.fixture
+def run_inline(monkeypatch):
+    """Run `uploads.predict` at once, in this process, when an upload is committed."""
+    from worker.prediction_tasks import predict_upload
+
+    ran = []
+
+    def apply_async(args, queue):
+        ran.append((args, queue))
+        predict_upload(*args)
+        return FakeResult()
+
+    monkeypatch.setattr(predict_upload, "apply_async", apply_async)
+    return ran
+
+
+@pytest.fixture
+def queue_only(monkeypatch):
+    """Record the prediction tasks sent, without running them (the job stays pending)."""
+    from worker.prediction_tasks import predict_upload
+
+    sent = []
+
+    def apply_async(args, queue):
+        sent.append((args, queue))
+        return FakeResult()
+
+    monkeypatch.setattr(predict_upload, "apply_async", apply_async)
+    return sent
+
+
+@pytest.fixture
+def post_photo(django_capture_on_commit_callbacks):
+    """POST a photo file (a path, or (name, bytes)) to an upload endpoint, committing as a request would."""
+
+    def post(client, source, url="/api/uploads/"):
+        if isinstance(source, tuple):
+            name, data = source
+            handle = io.BytesIO(data)
+            handle.name = name
+        else:
+            handle = open(source, "rb")  # noqa: SIM115 - closed below
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                return client.post(url, {"image": handle}, format="multipart")
+        finally:
+            handle.close()
+
+    return post
+
+
+def image_bytes(size=(64, 48), format="PNG", exif_orientation=None) -> bytes:
+    image = Image.new("RGB", size, (120, 130, 140))
+    buffer = io.BytesIO()
+    if exif_orientation:
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        image.save(buffer, format=format, exif=exif)
+    else:
+        image.save(buffer, format=format)
+    return buffer.getvalue()

@@ -1,0 +1,182 @@
+"""JSON API for uploads: predict one photo, queue uploads, read and delete them, correct faces.
+
+An upload is its own prediction job: poll GET /api/uploads/<id>/ until `status` is done or failed.
+Everyone sees only what `selectors.visible_uploads` allows; anything else answers 404.
+"""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webapp.accounts.permissions import MayUseDemo
+from webapp.uploads import selectors, services
+from webapp.uploads.models import Upload
+from webapp.uploads.serializers import (
+    CorrectionLabelSerializer,
+    CorrectionSerializer,
+    FaceSerializer,
+    UploadCreateSerializer,
+    UploadSerializer,
+)
+
+# Above this many pixels POST /api/predict/ does not wait: the client gets the job at once.
+SYNC_MAX_PIXELS = 4_000_000
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class PredictionFailed(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "prediction_failed"
+
+
+def _accept_upload(request) -> Upload:
+    data = UploadCreateSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    if not request.user.is_authenticated and not request.session.session_key:
+        request.session.save()  # an anonymous demo upload belongs to this new session
+    try:
+        return services.create_upload(
+            data.validated_data["image"], owner=request.user, session_key=request.session.session_key or ""
+        )
+    except services.UploadRejected as exc:
+        if exc.too_large:
+            raise PayloadTooLarge(str(exc)) from None
+        raise ValidationError({"image": [str(exc)]}) from None
+
+
+def _upload_body(upload: Upload) -> dict:
+    upload = selectors.with_faces(Upload.objects.filter(pk=upload.pk)).prefetch_related("faces__item__labels").get()
+    return UploadSerializer(upload).data
+
+
+class PredictView(APIView):
+    """One photo in, its faces out: waits for the worker up to PREDICT_WAIT_SECONDS.
+
+    200 with the faces when the worker answered in time; 202 with the job when it did not or the
+    photo is over 4 megapixels (poll GET /api/uploads/<id>/); 422 when the prediction failed.
+    """
+
+    permission_classes = [MayUseDemo]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": UploadCreateSerializer},
+        responses={200: UploadSerializer, 202: UploadSerializer, 413: OpenApiResponse(description="photo too large")},
+    )
+    def post(self, request):
+        upload = _accept_upload(request)
+        wait = settings.APP["PREDICT_WAIT_SECONDS"]
+        if upload.width * upload.height <= SYNC_MAX_PIXELS and wait > 0:
+            upload = services.wait_until_finished(upload, timeout=wait)
+        if upload.status == Upload.Status.FAILED:
+            raise PredictionFailed(f"upload {upload.pk}: {upload.message}")
+        code = status.HTTP_200_OK if upload.status == Upload.Status.DONE else status.HTTP_202_ACCEPTED
+        return Response(_upload_body(upload), status=code)
+
+
+class UploadListCreateView(generics.ListCreateAPIView):
+    """GET: your uploads (admins: all), newest first, with filters. POST: queue a photo, 202 + the job."""
+
+    permission_classes = [MayUseDemo]
+    serializer_class = UploadSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("emotion", str, description="has a face predicted as this emotion"),
+            OpenApiParameter("model_version", str, description="predicted by this model tag"),
+            OpenApiParameter("corrected", bool, description="has (true) or lacks (false) a corrected face"),
+            OpenApiParameter("status", str, enum=list(Upload.Status.values)),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request={"multipart/form-data": UploadCreateSerializer}, responses={202: UploadSerializer})
+    def post(self, request, *args, **kwargs):
+        upload = _accept_upload(request)
+        return Response(_upload_body(upload), status=status.HTTP_202_ACCEPTED)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        uploads = selectors.filter_uploads(
+            selectors.uploads_for(self.request),
+            emotion=params.get("emotion"),
+            model_version=params.get("model_version"),
+            corrected=selectors.parse_bool(params.get("corrected")),
+            status=params.get("status"),
+        )
+        return selectors.with_faces(uploads).prefetch_related("faces__item__labels")
+
+
+class UploadDetailView(generics.RetrieveDestroyAPIView):
+    """An upload with its job status and faces; DELETE removes it and its files."""
+
+    permission_classes = [MayUseDemo]
+    serializer_class = UploadSerializer
+
+    def get_queryset(self):
+        return selectors.with_faces(selectors.uploads_for(self.request)).prefetch_related("faces__item__labels")
+
+    def perform_destroy(self, upload):
+        services.delete_upload(upload)
+
+
+class FaceListView(generics.ListAPIView):
+    """Faces of the uploads you can see, filtered by emotion, model tag or upload."""
+
+    permission_classes = [MayUseDemo]
+    serializer_class = FaceSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("emotion", str),
+            OpenApiParameter("model_version", str),
+            OpenApiParameter("upload", int),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        faces = selectors.faces_for(self.request).select_related("model_version").prefetch_related("item__labels")
+        params = self.request.query_params
+        if params.get("emotion"):
+            faces = faces.filter(emotion=params["emotion"])
+        if params.get("model_version"):
+            faces = faces.filter(model_version__tag=params["model_version"])
+        if params.get("upload"):
+            if not params["upload"].isdigit():
+                raise ValidationError({"upload": ["an upload id (a whole number)"]})
+            faces = faces.filter(upload_id=int(params["upload"]))
+        return faces.order_by("-upload__created_at", "upload_id", "index")
+
+
+class FaceCorrectionView(APIView):
+    """Record your emotion and/or valence/arousal for a face; it becomes a training label (201)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CorrectionSerializer, responses={201: CorrectionLabelSerializer})
+    def post(self, request, pk: int):
+        face = get_object_or_404(selectors.faces_for(request), pk=pk)
+        data = CorrectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        label = services.correct_face(
+            face,
+            user=request.user,
+            emotion=data.validated_data.get("emotion"),
+            valence=data.validated_data.get("valence"),
+            arousal=data.validated_data.get("arousal"),
+        )
+        return Response(CorrectionLabelSerializer(label).data, status=status.HTTP_201_CREATED)

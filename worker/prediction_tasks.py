@@ -1,0 +1,52 @@
+"""Prediction tasks: one uploaded photo through the active model's face pipeline.
+
+`uploads.predict` is safe to receive twice: a second run replaces the first run's faces in one
+transaction (see webapp.uploads.services.record_prediction). What is wrong with the photo is
+recorded on the upload as a message, not retried; a photo without faces is a success with none.
+"""
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from worker import pipelines
+from worker.celery_app import app
+
+TIME_LIMIT = 300
+
+
+@app.task(name="uploads.predict", time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 20)
+def predict_upload(upload_id: int) -> dict:
+    from ml.faces.images import InvalidImageError
+    from ml.faces.weights import MissingWeightsError
+    from webapp.modelzoo.services import PromotionError, active_version
+    from webapp.uploads import services
+
+    upload = services.start_prediction(upload_id)
+    if upload is None:
+        return {"upload": upload_id, "status": "gone"}
+    try:
+        version = active_version()  # asked per job: a promotion applies from the next photo on
+        pipeline = pipelines.pipeline_for(version)
+        with upload.image.open("rb") as handle:
+            data = handle.read()
+        with pipelines.single_thread():
+            result = pipeline.analyze(data)
+    except InvalidImageError as exc:
+        return _failed(upload_id, f"the photo could not be read: {exc}")
+    except (MissingWeightsError, PromotionError, pipelines.StaleCheckpointError) as exc:
+        return _failed(upload_id, f"the model could not be loaded: {exc}")
+    except SoftTimeLimitExceeded:
+        return _failed(upload_id, f"the prediction took longer than {TIME_LIMIT - 20} s")
+    except Exception as exc:
+        _failed(upload_id, f"internal error: {type(exc).__name__}: {exc}")
+        raise
+    upload = services.record_prediction(upload, result, version)
+    if upload is None:
+        return {"upload": upload_id, "status": "gone"}
+    return {"upload": upload_id, "status": upload.status, "faces": len(result.faces), "model": version.tag}
+
+
+def _failed(upload_id: int, message: str) -> dict:
+    from webapp.uploads import services
+
+    services.record_failure(upload_id, message)
+    return {"upload": upload_id, "status": "failed", "message": message}
