@@ -20,6 +20,7 @@ in a deployment never ends as a traceback.
 | MAX_IMPORT_MB         | 2048                              | largest dataset file an admin may upload             |
 | MAX_UPLOAD_MB         | 20                                | largest photo anyone may upload to the gallery/API   |
 | PREDICT_WAIT_SECONDS  | 10                                | how long POST /api/predict/ waits before a 202       |
+| IMPORT_ROOT           | (unset)                           | folder admins may import datasets from by path       |
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class Config:
     max_import_mb: int
     max_upload_mb: float
     predict_wait_seconds: float
+    import_root: Path | None = None
 
     @property
     def broker_url(self) -> str:
@@ -164,4 +166,17 @@ def load_config(environ=os.environ) -> Config:
         max_import_mb=int(env_number("MAX_IMPORT_MB", 2048, 1, 1024 * 1024, environ)),
         max_upload_mb=env_number("MAX_UPLOAD_MB", 20, 0.01, 1024, environ),
         predict_wait_seconds=env_number("PREDICT_WAIT_SECONDS", 10, 0, 120, environ),
+        import_root=_import_root(environ.get("IMPORT_ROOT", "")),
     )
+
+
+def _import_root(raw: str) -> Path | None:
+    """The one folder admins may import datasets from by server path; unset = no server-path imports."""
+    if not raw.strip():
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = BASE_DIR / path
+    if not path.is_dir():
+        raise ConfigError(f"IMPORT_ROOT must be an existing folder, got {raw!r}")
+    return path.resolve()

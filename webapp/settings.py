@@ -145,6 +145,7 @@ APP = {
     "MAX_IMPORT_BYTES": CONFIG.max_import_mb * 1024 * 1024,
     "MAX_UPLOAD_BYTES": int(CONFIG.max_upload_mb * 1024 * 1024),
     "PREDICT_WAIT_SECONDS": CONFIG.predict_wait_seconds,
+    "IMPORT_ROOT": CONFIG.import_root,
 }
 # Dataset archives go straight to a temporary file, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -22,7 +22,7 @@ from webapp.datasets.serializers import (
 
 
 class ImportCreateView(APIView):
-    """Upload a zip (class folders, FER+) or a FER-2013 CSV; the import runs on a worker."""
+    """Import a zip or CSV upload, or a file/folder under IMPORT_ROOT (server_path); the import runs on a worker."""
 
     permission_classes = [IsAdmin]
     parser_classes = [MultiPartParser, FormParser]
@@ -35,12 +35,14 @@ class ImportCreateView(APIView):
             job = services.start_import(
                 name=data.validated_data["name"],
                 format=data.validated_data["format"],
-                upload=data.validated_data["file"],
+                upload=data.validated_data.get("file"),
+                server_path=data.validated_data["server_path"].strip(),
                 description=data.validated_data["description"],
                 user=request.user,
             )
         except services.ImportRejected as exc:
-            raise ValidationError({"file": [str(exc)]}) from None
+            field = "server_path" if data.validated_data["server_path"].strip() else "file"
+            raise ValidationError({field: [str(exc)]}) from None
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -7,6 +7,8 @@ Every member is checked before anything is extracted or written: no absolute pat
 
 from __future__ import annotations
 
+import io
+import os
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ class ArchiveLimits:
     max_members: int = 200_000
     max_total_bytes: int = 4 * 1024**3  # uncompressed
     max_member_bytes: int = 50 * 1024**2
+    # AffectNet's and Kaggle's CSV files run to hundreds of MB; readers stream them (`open_text`).
+    max_csv_bytes: int = 2 * 1024**3
     max_ratio: float = 200.0  # uncompressed / compressed, for members over 1 MiB and overall
 
 
@@ -36,8 +40,9 @@ def _check_member(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
         raise ArchiveError(f"{name!r}: links are not allowed in an archive")
     if info.flag_bits & 0x1:
         raise ArchiveError(f"{name!r}: encrypted members are not supported")
-    if info.file_size > limits.max_member_bytes:
-        raise ArchiveError(f"{name!r}: {info.file_size} bytes is over the {limits.max_member_bytes}-byte member limit")
+    limit = limits.max_csv_bytes if name.lower().endswith(".csv") else limits.max_member_bytes
+    if info.file_size > limit:
+        raise ArchiveError(f"{name!r}: {info.file_size} bytes is over the {limit}-byte member limit")
     if info.file_size > 1024**2 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
         raise ArchiveError(f"{name!r}: compression ratio over {limits.max_ratio:g} (a zip bomb?)")
 
@@ -74,6 +79,10 @@ class SafeZip:
             raise ArchiveError(f"{info.filename!r}: more data than its header declares")
         return data
 
+    def open_text(self, info: zipfile.ZipInfo) -> io.TextIOBase:
+        """A member as streamed UTF-8 text (big CSV files are never held in memory whole)."""
+        return io.TextIOWrapper(self._zip.open(info), encoding="utf-8-sig", newline="")
+
     def close(self) -> None:
         self._zip.close()
 
@@ -88,3 +97,86 @@ def _is_junk(name: str) -> bool:
     """Files that archivers add beside the data (macOS resource forks, Finder metadata)."""
     parts = PurePosixPath(name).parts
     return "__MACOSX" in parts or parts[-1] in {".DS_Store", "Thumbs.db"} or parts[-1].startswith("._")
+
+
+@dataclass(frozen=True)
+class FolderMember:
+    """A regular file of a server folder, shaped like a ZipInfo for the record readers."""
+
+    filename: str  # POSIX path relative to the folder
+    file_size: int
+
+
+class FolderTree:
+    """A dataset folder on the server, read like a SafeZip: `files()` and `read(member)`.
+
+    Links are skipped when listing and refused when reading, so nothing outside the folder
+    (which lies under IMPORT_ROOT) is ever read.
+    """
+
+    def __init__(self, root: Path, limits: ArchiveLimits = ArchiveLimits()):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise ArchiveError(f"{root} is not a folder")
+        members = []
+        for folder, dirs, names in os.walk(self.root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
+            for name in sorted(names):
+                path = Path(folder) / name
+                if path.is_symlink() or not path.is_file() or _is_junk(name):
+                    continue
+                members.append(FolderMember(path.relative_to(self.root).as_posix(), path.stat().st_size))
+                if len(members) > limits.max_members:
+                    raise ArchiveError(f"over {limits.max_members} files in {root}")
+        self._files = members
+        self._limits = limits
+
+    def files(self) -> list[FolderMember]:
+        return list(self._files)
+
+    def read(self, member: FolderMember) -> bytes:
+        self.read_check(member)
+        path = self.root / member.filename
+        limit = (
+            self._limits.max_csv_bytes if member.filename.lower().endswith(".csv") else self._limits.max_member_bytes
+        )
+        if path.stat().st_size > limit:
+            raise ArchiveError(f"{member.filename!r}: over the {limit}-byte file limit")
+        return path.read_bytes()
+
+    def open_text(self, member: FolderMember) -> io.TextIOBase:
+        self.read_check(member)
+        return open(self.root / member.filename, encoding="utf-8-sig", newline="")
+
+    def read_check(self, member: FolderMember) -> None:
+        path = self.root / member.filename
+        if path.is_symlink() or not path.resolve().is_relative_to(self.root):
+            raise ArchiveError(f"{member.filename!r}: links are not followed")
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FolderTree:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def resolve_server_path(raw: str, root: Path | None) -> Path:
+    """`raw` (relative to IMPORT_ROOT, or absolute) as a real path inside it; ArchiveError otherwise.
+
+    Resolving first means `..`, absolute paths elsewhere and links pointing out all fail the
+    same containment check.
+    """
+    if root is None:
+        raise ArchiveError("imports from a server path are off: set IMPORT_ROOT to the folder they may come from")
+    if not raw.strip() or "\x00" in raw:
+        raise ArchiveError("give a file or folder under IMPORT_ROOT")
+    root = Path(root).resolve()
+    path = (root / raw.strip()).resolve()
+    if not path.is_relative_to(root):
+        raise ArchiveError(f"{raw!r} is outside IMPORT_ROOT; only paths under it can be imported")
+    if not path.exists():
+        raise ArchiveError(f"{raw!r} does not exist under IMPORT_ROOT")
+    return path

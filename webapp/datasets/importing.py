@@ -12,7 +12,9 @@ import itertools
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from webapp.core.images import BadImageError, inspect_image
 from webapp.datasets import records as readers
-from webapp.datasets.archive import ArchiveError, SafeZip
+from webapp.datasets.archive import ArchiveError, FolderTree, SafeZip, resolve_server_path
 from webapp.datasets.models import Dataset, ImportJob, Item, Label, item_image_path
 
 MAX_STORED_ERRORS = 500
@@ -28,22 +30,53 @@ CHUNK_SIZE = 200
 PROGRESS_EVERY_SECONDS = 0.5
 
 
+def source_path(job: ImportJob) -> Path:
+    """The file or folder the job reads: its upload, or its server path (re-checked against IMPORT_ROOT)."""
+    if job.server_path:
+        return resolve_server_path(job.server_path, settings.APP["IMPORT_ROOT"])
+    return Path(job.source.path)
+
+
 def open_records(job: ImportJob, stack: ExitStack) -> tuple[int, Iterator[readers.Record]]:
     """(number of records, record iterator) for the job's file; raises before yielding anything."""
-    path = job.source.path
+    path = source_path(job)
     fmt = job.dataset.format
+    csv_formats = (Dataset.Format.FER2013_CSV, Dataset.Format.FACIAL_KEYPOINTS)
+    if path.is_dir():
+        if fmt in csv_formats:
+            raise readers.FormatError(f"{Dataset.Format(fmt).label} imports take the CSV file, not a folder")
+        return _tree_records(fmt, stack.enter_context(FolderTree(path)))
     if fmt == Dataset.Format.FER2013_CSV:
         if readers.is_zip(path):
             raise readers.FormatError("FER-2013 imports take the CSV file itself, not a zip")
         with open(path, "rb") as handle:
             data = handle.read()
         return readers.count_fer2013_records(data), readers.fer2013_records(data)
+    if fmt == Dataset.Format.FACIAL_KEYPOINTS:
+        open_csv = _keypoints_csv(path, stack)
+        return readers.count_keypoints_records(open_csv), readers.keypoints_records(open_csv)
     if not readers.is_zip(path):
-        raise readers.FormatError(f"{Dataset.Format(fmt).label} imports take a zip archive")
-    archive = stack.enter_context(SafeZip(path))
+        raise readers.FormatError(f"{Dataset.Format(fmt).label} imports take a zip archive or a server folder")
+    return _tree_records(fmt, stack.enter_context(SafeZip(path)))
+
+
+def _tree_records(fmt: str, tree: SafeZip | FolderTree) -> tuple[int, Iterator[readers.Record]]:
     if fmt == Dataset.Format.FERPLUS:
-        return readers.count_ferplus_records(archive), readers.ferplus_records(archive)
-    return readers.count_class_folder_records(archive), readers.class_folder_records(archive)
+        return readers.count_ferplus_records(tree), readers.ferplus_records(tree)
+    if fmt == Dataset.Format.AFFECTNET:
+        return readers.count_affectnet_records(tree), readers.affectnet_records(tree)
+    return readers.count_class_folder_records(tree), readers.class_folder_records(tree)
+
+
+def _keypoints_csv(path: Path, stack: ExitStack):
+    """A function opening the keypoints CSV as text: the file itself, or the one CSV in a zip (Kaggle ships one)."""
+    if not readers.is_zip(path):
+        return lambda: open(path, encoding="utf-8-sig", newline="")
+    archive = stack.enter_context(SafeZip(path))
+    members = [i for i in archive.files() if i.filename.lower().endswith(".csv")]
+    if len(members) != 1:
+        raise readers.FormatError(f"a facial-keypoints zip must hold exactly one CSV; found {len(members)}")
+    return lambda: archive.open_text(members[0])
 
 
 def check_source(job: ImportJob) -> None:
@@ -161,5 +194,13 @@ def _store_item(job: ImportJob, record: readers.Record, info, content_hash: str)
         name = default_storage.save(name, ContentFile(record.image))
     item.image.name = name
     item.save()
-    Label.objects.create(item=item, source=Label.Source.ORIGINAL, emotion=record.emotion, votes=record.votes)
+    Label.objects.create(
+        item=item,
+        source=Label.Source.ORIGINAL,
+        emotion=record.emotion,
+        votes=record.votes,
+        valence=record.valence,
+        arousal=record.arousal,
+        keypoints=record.keypoints,
+    )
     return item

@@ -32,6 +32,8 @@ class Dataset(models.Model):
         CLASS_FOLDERS = "class_folders", "Class folders (split/class/image)"
         FER2013_CSV = "fer2013_csv", "FER-2013 CSV (emotion, pixels, Usage)"
         FERPLUS = "ferplus", "FER+ folders with label.csv votes"
+        AFFECTNET = "affectnet", "AffectNet CSV with its images (boxes, landmarks, valence/arousal)"
+        FACIAL_KEYPOINTS = "facial_keypoints", "Facial keypoints CSV (Kaggle: 15 points + 96x96 pixels)"
         # Not importable: faces people corrected in the gallery, collected for training.
         UPLOADS = "uploads", "Faces corrected in the gallery"
 
@@ -92,6 +94,8 @@ class Label(models.Model):
     emotion = models.CharField(max_length=20, choices=EMOTION_CHOICES, null=True, blank=True)  # noqa: DJ001
     # Vote counts per canonical emotion, plus "unknown"/"not_face" when the source had them (FER+).
     votes = models.JSONField(null=True, blank=True)
+    # Points in the item image's pixels: [[x, y] or null, ...] (AffectNet's 68 landmarks, Kaggle's 15 keypoints).
+    keypoints = models.JSONField(null=True, blank=True)
     valence = models.FloatField(null=True, blank=True)
     arousal = models.FloatField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -102,7 +106,10 @@ class Label(models.Model):
         constraints = [
             *va_range_constraints("valence_in_range", "arousal_in_range"),
             models.CheckConstraint(
-                condition=Q(emotion__isnull=False) | Q(votes__isnull=False) | Q(valence__isnull=False),
+                condition=Q(emotion__isnull=False)
+                | Q(votes__isnull=False)
+                | Q(valence__isnull=False)
+                | Q(keypoints__isnull=False),
                 name="label_says_something",
             ),
         ]
@@ -111,17 +118,24 @@ class Label(models.Model):
         return f"{self.source} label of item {self.item_id}: {self.emotion or '-'}"
 
 
+class JobStatus(models.TextChoices):
+    """The life of a background job (an import, a prediction run)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class ImportJob(models.Model):
     """One import of an archive or CSV into a dataset, run by a worker, with its progress."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+    Status = JobStatus
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="imports")
-    source = models.FileField(upload_to="imports/", max_length=300, help_text="the uploaded archive or CSV")
+    source = models.FileField(upload_to="imports/", max_length=300, blank=True, help_text="the uploaded archive or CSV")
+    # Set instead of `source` for an import from the server's IMPORT_ROOT (admins; checked on use too).
+    server_path = models.CharField(max_length=1000, blank=True, help_text="file or folder under IMPORT_ROOT")
     source_name = models.CharField(max_length=300)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     message = models.TextField(blank=True, help_text="why the whole import failed, if it did")
@@ -142,6 +156,60 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} of {self.source_name} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return self.processed / self.total if self.total else 0.0
+
+
+class ItemPrediction(models.Model):
+    """What one model version said about one dataset item (the item image is the face crop)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey("modelzoo.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    emotion = models.CharField(max_length=20, choices=EMOTION_CHOICES)
+    probs = models.JSONField(help_text="{emotion: probability} over the 8 canonical emotions")
+    top_probability = models.FloatField(help_text="probability of `emotion`: low = the model is unsure")
+    entropy = models.FloatField(help_text="entropy of probs in bits (0 = certain, 3 = uniform over 8)")
+    valence = models.FloatField()
+    arousal = models.FloatField()
+    va_source = models.CharField(max_length=10, help_text="learned or derived")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One answer per item and version: predicting again replaces, never duplicates.
+            models.UniqueConstraint(fields=["item", "model_version"], name="one_prediction_per_item_and_version"),
+            *va_range_constraints("prediction_valence_in_range", "prediction_arousal_in_range"),
+        ]
+        indexes = [models.Index(fields=["item", "-created_at"], name="item_latest_prediction")]
+
+    def __str__(self) -> str:
+        return f"{self.model_version_id} on item {self.item_id}: {self.emotion}"
+
+
+class PredictionJob(models.Model):
+    """Classifying a dataset's items with one model version, run by a worker, with its progress."""
+
+    Status = JobStatus
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="prediction_jobs")
+    model_version = models.ForeignKey("modelzoo.ModelVersion", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=50, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"predict {self.dataset_id} with {self.model_version_id} ({self.status})"
 
     @property
     def progress(self) -> float:

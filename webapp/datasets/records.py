@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 from PIL import Image
 
-from ml.data import ferplus
+from ml.data import affectnet, facial_keypoints, ferplus
 from ml.data.fer2013_csv import parse_pixels
 from ml.data.source import DatasetError
 from ml.taxonomy import EMOTIONS, UnknownLabelError, canonical_name, fer2013_code_to_name
-from webapp.datasets.archive import SafeZip
+from webapp.core.images import BadImageError, inspect_image
+from webapp.datasets.archive import ArchiveError, SafeZip
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 SPLIT_NAMES = {
@@ -41,7 +44,15 @@ class Record:
     suffix: str = ".png"
     emotion: str | None = None
     votes: dict[str, int] | None = None
+    valence: float | None = None
+    arousal: float | None = None
+    keypoints: list[list[float] | None] | None = None  # [x, y] per point in the stored image, None = missing
     error: str | None = None
+
+    @property
+    def says_something(self) -> bool:
+        """A Label needs at least one of these (the database's label_says_something check)."""
+        return any(v is not None for v in (self.emotion, self.votes, self.valence, self.keypoints))
 
 
 def split_name(folder: str) -> str | None:
@@ -175,6 +186,142 @@ def _pixels_to_png(pixels: str) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image, mode="L").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+# ---- AffectNet: a CSV (subDirectory_filePath, face box, landmarks, expression, V/A) + images ----------
+
+
+def _affectnet_csv(archive) -> object:
+    """The archive's one CSV with AffectNet's header (the member); FormatError if none or several."""
+    found = []
+    for info in archive.files():
+        if info.filename.lower().endswith(".csv"):
+            try:
+                with archive.open_text(info) as handle:
+                    header = [c.strip() for c in next(csv.reader(handle), [])]
+            except (UnicodeDecodeError, csv.Error):
+                continue  # not a text CSV: not the one we look for
+            if affectnet.is_affectnet_header(header):
+                found.append(info)
+    if len(found) != 1:
+        names = [i.filename for i in found] or "none"
+        columns = list(affectnet.REQUIRED_COLUMNS)
+        raise FormatError(f"AffectNet imports need exactly one CSV with columns {columns}; found {names}")
+    return found[0]
+
+
+def _affectnet_rows(archive, info) -> Iterator[tuple[int, dict[str, str]]]:
+    with archive.open_text(info) as handle:
+        yield from _dict_rows(csv.DictReader(handle, skipinitialspace=True))
+
+
+def count_affectnet_records(archive) -> int:
+    return sum(1 for _ in _affectnet_rows(archive, _affectnet_csv(archive)))
+
+
+def affectnet_records(archive) -> Iterator[Record]:
+    """One record per CSV row: the face box cropped out of its image, landmarks moved into the crop."""
+    info = _affectnet_csv(archive)
+    members = {m.filename: m for m in archive.files()}
+    first_rows = list(itertools.islice(_affectnet_rows(archive, info), 50))
+    prefix = affectnet.image_prefix(list(members), first_rows)
+    source = _SourceImages(archive, members, prefix)
+    split = split_name(PurePosixPath(info.filename).stem) or "train"  # training.csv, validation.csv
+    for line_no, row in _affectnet_rows(archive, info):
+        record = Record(where=f"{info.filename} row {line_no}", split=split)
+        try:
+            _fill_affectnet(record, affectnet.parse_row(row, record.where), source)
+        except (DatasetError, ValueError, ArchiveError) as exc:
+            yield _failed(record, str(exc).removeprefix(f"{record.where}: "))
+            continue
+        yield record
+
+
+def _fill_affectnet(record: Record, row: affectnet.AffectNetRow, source: _SourceImages) -> None:
+    record.emotion, record.valence, record.arousal = row.emotion, row.valence, row.arousal
+    if not record.says_something:
+        raise ValueError(f"expression {row.expression} ({row.expression_name}) without valence/arousal: no label")
+    image = source.get(row.file)
+    x, y, w, h = row.crop_box(*image.size)
+    crop = image.crop((x, y, x + w, y + h))
+    if row.landmarks is not None:
+        record.keypoints = [[round(float(px) - x, 2), round(float(py) - y, 2)] for px, py in row.landmarks]
+    buffer = io.BytesIO()
+    crop.save(buffer, format="PNG")
+    record.image, record.suffix = buffer.getvalue(), ".png"
+    record.where = f"{record.where} ({row.file})"
+
+
+class _SourceImages:
+    """Decodes AffectNet's images one at a time; consecutive rows of one photo share the decode."""
+
+    def __init__(self, archive, members: dict, prefix: str):
+        self.archive, self.members, self.prefix = archive, members, prefix
+        self.name, self.image = None, None
+
+    def get(self, name: str) -> Image.Image:
+        if name != self.name:
+            member = self.members.get(self.prefix + name)
+            if member is None:
+                raise ValueError(f"image {name!r} is not in the archive")
+            data = self.archive.read(member)
+            try:
+                inspect_image(data)
+            except BadImageError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+            self.image = Image.open(io.BytesIO(data))
+            self.image.load()
+            self.name = name
+        return self.image
+
+
+# ---- facial keypoints: Kaggle's CSV (30 coordinate columns + Image), or a zip holding it ----------
+
+
+def keypoints_text(open_csv) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a facial-keypoints CSV, checking the header first (FormatError on a wrong file)."""
+    with open_csv() as handle:
+        reader = csv.DictReader(handle)
+        try:
+            columns = [c.strip() for c in reader.fieldnames or []]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise FormatError(f"not a readable UTF-8 CSV file: {exc}") from None
+        try:
+            facial_keypoints.check_columns(columns, "the CSV")
+        except DatasetError as exc:
+            raise FormatError(str(exc)) from None
+        yield from _dict_rows(reader)
+
+
+def count_keypoints_records(open_csv) -> int:
+    return sum(1 for _ in keypoints_text(open_csv))
+
+
+def keypoints_records(open_csv) -> Iterator[Record]:
+    for line_no, row in keypoints_text(open_csv):
+        record = Record(where=f"row {line_no}")
+        try:
+            parsed = facial_keypoints.parse_row(row, record.where)
+        except DatasetError as exc:
+            yield _failed(record, str(exc).removeprefix(f"{record.where}: "))
+            continue
+        record.keypoints = [
+            None if np.isnan(x) else [round(float(x), 4), round(float(y), 4)] for x, y in parsed.keypoints
+        ]
+        buffer = io.BytesIO()
+        Image.fromarray(parsed.image, mode="L").save(buffer, format="PNG")
+        record.image = buffer.getvalue()
+        yield record
+
+
+def _dict_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, stripped row dict) for each non-empty row; a file that stops being text is a FormatError."""
+    try:
+        for line_no, row in enumerate(reader, start=2):
+            if any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                yield line_no, {k.strip(): v for k, v in row.items() if k}
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FormatError(f"the CSV stops being readable UTF-8 text near line {reader.line_num}: {exc}") from None
 
 
 # ---- shared -----------------------------------------------------------------------------------

@@ -6,8 +6,16 @@ from webapp.datasets.models import Dataset, ImportJob, Item, Label
 class ImportCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     format = serializers.ChoiceField(choices=Dataset.import_formats())
-    file = serializers.FileField()
+    file = serializers.FileField(required=False)
+    server_path = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=1000, help_text="a file or folder under IMPORT_ROOT"
+    )
     description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if ("file" in data) == bool(data["server_path"].strip()):
+            raise serializers.ValidationError({"file": ["give either a file to upload or a server_path, not both"]})
+        return data
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -18,8 +26,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "dataset", "dataset_id", "source_name", "status", "message", "progress", "total", "processed",
-            "imported", "duplicates", "error_count", "errors", "created_at", "started_at", "finished_at",
+            "id", "dataset", "dataset_id", "source_name", "server_path", "status", "message", "progress", "total",
+            "processed", "imported", "duplicates", "error_count", "errors", "created_at", "started_at", "finished_at",
         ]  # fmt: skip
 
 

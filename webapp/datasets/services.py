@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.datasets import records as readers
-from webapp.datasets.archive import ArchiveError
+from webapp.datasets.archive import ArchiveError, resolve_server_path
 from webapp.datasets.importing import check_source
 from webapp.datasets.models import Dataset, ImportJob
 
@@ -17,15 +17,24 @@ class ImportRejected(ValueError):
     """The import cannot start; nothing was stored. The message is for the user."""
 
 
-def start_import(*, name: str, format: str, upload, user=None, description: str = "") -> ImportJob:
-    """Check the upload, record an ImportJob and queue it on the `cpu` queue.
+def start_import(
+    *, name: str, format: str, upload=None, server_path: str = "", user=None, description: str = ""
+) -> ImportJob:
+    """Check the upload (or the server path under IMPORT_ROOT), record an ImportJob and queue it on `cpu`.
 
     The file's overall shape (zip safety, format, header) is checked here, so a wrong file
     gets an answer at once and leaves no dataset, job or file behind.
     """
+    if (upload is None) == (not server_path):
+        raise ImportRejected("give either a file to upload or a server path, not both")
     limit = settings.APP["MAX_IMPORT_BYTES"]
-    if upload.size > limit:
+    if upload is not None and upload.size > limit:
         raise ImportRejected(f"the file is {upload.size:,} bytes; the import limit is {limit:,} (MAX_IMPORT_MB)")
+    if server_path:
+        try:
+            resolve_server_path(server_path, settings.APP["IMPORT_ROOT"])
+        except ArchiveError as exc:
+            raise ImportRejected(str(exc)) from None
     name = name.strip()
     if not name:
         raise ImportRejected("a dataset needs a name")
@@ -37,8 +46,13 @@ def start_import(*, name: str, format: str, upload, user=None, description: str 
             )
             if dataset.format != format:
                 raise ImportRejected(f"dataset {name!r} holds {dataset.format} data; import {format} into a new one")
-            job = ImportJob(dataset=dataset, source_name=PurePath(upload.name).name[:300], created_by=user)
-            job.source.save(job.source_name or "upload", upload, save=False)
+            if upload is not None:
+                job = ImportJob(dataset=dataset, source_name=PurePath(upload.name).name[:300], created_by=user)
+                job.source.save(job.source_name or "upload", upload, save=False)
+            else:
+                job = ImportJob(
+                    dataset=dataset, source_name=server_path[-300:], server_path=server_path, created_by=user
+                )
             check_source(job)
             job.save()
             transaction.on_commit(lambda: _enqueue(job))
