@@ -40,6 +40,12 @@ class Checkpoint:
     epoch: int = 0
     created_at: str = ""
     training_state: dict[str, Any] | None = None
+    num_keypoints: int = 0  # > 0 for keypoint regressors (task "keypoints"); absent in older files = 0
+
+    @property
+    def task(self) -> str:
+        """What the model was trained for: emotion | va | both | keypoints (older files: emotion)."""
+        return self.config.get("task", "emotion")
 
     def build_model(self) -> EmotionNet:
         """The network with these weights, in eval mode."""
@@ -49,6 +55,7 @@ class Checkpoint:
             in_chans=self.in_chans,
             input_size=self.input_size,
             va_head=self.va_head,
+            num_keypoints=self.num_keypoints,
         )
         model.load_state_dict(self.state_dict)
         return model.eval()
@@ -107,4 +114,5 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         epoch=int(payload.get("epoch", 0)),
         created_at=payload.get("created_at", ""),
         training_state=payload.get("training_state"),
+        num_keypoints=int(payload.get("num_keypoints", 0)),
     )

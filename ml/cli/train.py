@@ -1,4 +1,7 @@
-"""Train an emotion classifier: python -m ml train --arch vgg_fer --data PATH [--train-split ...]."""
+"""Train a model: python -m ml train --arch vgg_fer --data PATH [--task emotion|va|both|keypoints] ...
+
+Several processes (DistributedDataParallel): torchrun --nproc_per_node=N -m ml train ...
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,11 @@ _HELP = {
     "out_dir": "where last.pt, best.pt and history.json go",
     "label_mode": "auto | majority | distribution (soft targets from FER+ votes)",
     "imbalance": "none | loss (class-weighted loss) | sampler (class-balanced sampling)",
-    "monitor": "validation metric picking the best checkpoint: accuracy | macro_f1",
+    "task": "emotion | va (annotated valence/arousal) | both | keypoints (facial-keypoints regression)",
+    "monitor": "metric picking the best checkpoint: auto (per task) | accuracy | macro_f1 | va_ccc | va_rmse "
+    "| keypoint_rmse",
+    "freeze_backbone_epochs": "train only the heads for this many epochs, then fine-tune the whole network",
+    "device": "auto (CUDA when present) | cpu | cuda | cuda:N; under torchrun each rank uses cuda:LOCAL_RANK",
     "resume": "continue from OUT_DIR/last.pt",
 }
 

@@ -34,16 +34,19 @@ def channel_stats(images: np.ndarray, max_items: int = 5000) -> tuple[list[float
     return sample.mean(dim=(0, 2, 3)).tolist(), sample.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()
 
 
-def augment(
-    batch: torch.Tensor,
+def random_affine(
+    n: int,
     generator: torch.Generator,
     flip: bool = True,
     max_rotation: float = 10.0,
     max_shift: float = 0.1,
     scale: tuple[float, float] = (0.9, 1.1),
-) -> torch.Tensor:
-    """Random horizontal flip, rotation (degrees), shift (fraction of size) and zoom, per image."""
-    n = batch.shape[0]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image random flip, rotation (degrees), shift (fraction of size) and zoom.
+
+    Returns theta (N, 2, 3) for F.affine_grid (output -> input coordinates) and which images were
+    flipped (N,) bool, so ml.training.geometry can move landmarks/keypoints with their pixels.
+    """
 
     def uniform(low: float, high: float) -> torch.Tensor:
         return torch.rand(n, generator=generator) * (high - low) + low
@@ -54,5 +57,23 @@ def augment(
     tx, ty = uniform(-max_shift, max_shift) * 2, uniform(-max_shift, max_shift) * 2  # grid units span [-1, 1]
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     theta = torch.stack([torch.stack([cos * sign, -sin, tx], dim=1), torch.stack([sin * sign, cos, ty], dim=1)], dim=1)
-    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    return theta, sign < 0
+
+
+def warp(batch: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Resample (N, C, H, W) images through affine matrices from random_affine."""
+    grid = F.affine_grid(theta.to(batch.dtype), list(batch.shape), align_corners=False)
     return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def augment(
+    batch: torch.Tensor,
+    generator: torch.Generator,
+    flip: bool = True,
+    max_rotation: float = 10.0,
+    max_shift: float = 0.1,
+    scale: tuple[float, float] = (0.9, 1.1),
+) -> torch.Tensor:
+    """Random horizontal flip, rotation (degrees), shift (fraction of size) and zoom, per image."""
+    theta, _ = random_affine(batch.shape[0], generator, flip, max_rotation, max_shift, scale)
+    return warp(batch, theta)

@@ -83,3 +83,64 @@ def classification_report(
         },
         confusion=cm.tolist(),
     )
+
+
+def concordance_correlation(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Lin's concordance correlation coefficient: 2 cov / (var_t + var_p + (mean_t - mean_p)^2).
+
+    Population (biased) moments, as in the AVEC challenges and AffectNet's papers. 1 means
+    predictions equal the truth; unlike Pearson it also penalises offset and scale errors.
+    """
+    t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if len(t) == 0:
+        raise ValueError("cannot compute CCC on zero items")
+    covariance = ((t - t.mean()) * (p - p.mean())).mean()
+    denom = t.var() + p.var() + (t.mean() - p.mean()) ** 2
+    return float(2 * covariance / denom) if denom > 0 else 0.0
+
+
+def _pearson(t: np.ndarray, p: np.ndarray) -> float:
+    if t.std() == 0 or p.std() == 0:
+        return 0.0  # undefined for a constant series; 0 says "no linear relation measured"
+    return float(np.corrcoef(t, p)[0, 1])
+
+
+def va_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Valence/arousal regression metrics from (N, 2) arrays: RMSE, Pearson, CCC, sign agreement.
+
+    Per dimension (valence_*, arousal_*) and the mean of both (va_rmse, va_ccc) for model selection.
+    """
+    t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if t.ndim != 2 or t.shape[1] != 2 or t.shape != p.shape:
+        raise ValueError(f"valence/arousal arrays must both be (N, 2), got {t.shape} and {p.shape}")
+    if len(t) == 0:
+        raise ValueError("cannot evaluate on zero items")
+    report: dict[str, float] = {}
+    for i, name in enumerate(("valence", "arousal")):
+        report[f"{name}_rmse"] = float(np.sqrt(((t[:, i] - p[:, i]) ** 2).mean()))
+        report[f"{name}_pearson"] = _pearson(t[:, i], p[:, i])
+        report[f"{name}_ccc"] = concordance_correlation(t[:, i], p[:, i])
+        report[f"{name}_sign_agreement"] = float((np.sign(t[:, i]) == np.sign(p[:, i])).mean())
+    report["va_rmse"] = (report["valence_rmse"] + report["arousal_rmse"]) / 2
+    report["va_ccc"] = (report["valence_ccc"] + report["arousal_ccc"]) / 2
+    return report
+
+
+def keypoint_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | int]:
+    """Keypoint RMSE in pixels over the points that are present (NaN in `y_true` marks a missing point).
+
+    RMSE is taken over coordinates, as Kaggle's facial-keypoints leaderboard does; also the mean
+    Euclidean point error. Arrays are (N, K, 2) in the same pixel units.
+    """
+    t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if t.shape != p.shape or t.ndim != 3 or t.shape[2] != 2:
+        raise ValueError(f"keypoint arrays must both be (N, K, 2), got {t.shape} and {p.shape}")
+    present = ~np.isnan(t).any(axis=2)  # (N, K): a point counts only with both coordinates
+    if not present.any():
+        raise ValueError("no keypoint is annotated in the evaluation data")
+    diff = (t - p)[present]  # (M, 2)
+    return {
+        "keypoint_rmse": float(np.sqrt((diff**2).mean())),
+        "keypoint_mean_error": float(np.linalg.norm(diff, axis=1).mean()),
+        "keypoints_evaluated": int(present.sum()),
+    }

@@ -49,8 +49,9 @@ def load_pretrained(model: nn.Module, path: str | Path) -> tuple[list[str], list
 
 
 # How torchvision keys sit inside an EmotionNet: classifiers wrapped whole (ResNet, DenseNet,
-# EfficientNet, ...) or only their `features` stack (VGG, SqueezeNet).
-_LAYOUTS = (("", "backbone.features.net."), ("features.", "backbone.features.0."))
+# EfficientNet, ...), only their `features` stack (VGG, SqueezeNet), or the `features` stack as the
+# backbone's own (CNN-1DNN / CNN-3DNN from a VGG-16-BN file).
+_LAYOUTS = (("", "backbone.features.net."), ("features.", "backbone.features.0."), ("features.", "backbone.features."))
 
 
 def _remap(state: dict, how: tuple[str, str]) -> dict:

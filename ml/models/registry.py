@@ -17,10 +17,12 @@ from torch import nn
 
 @dataclass
 class EmotionOutput:
-    """Model output: emotion logits (N, C) and, with a V/A head, tanh valence/arousal (N, 2)."""
+    """Model output: emotion logits (N, C); with a V/A head, tanh valence/arousal (N, 2); with a
+    keypoint head, (N, K, 2) keypoints in normalised crop coordinates (see ml/models/points.py)."""
 
     logits: torch.Tensor
     va: torch.Tensor | None = None
+    keypoints: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,13 @@ class ModelSpec:
 
 
 class Backbone(nn.Module):
-    """Wraps a feature extractor and records the size of its pooled output."""
+    """Wraps a feature extractor and records the size of its pooled output.
+
+    Backbones that also read the 68 facial landmarks set `uses_landmarks` and take
+    `forward(x, landmarks)`; the others ignore landmarks entirely.
+    """
+
+    uses_landmarks = False
 
     def __init__(self, features: nn.Module, feature_dim: int):
         super().__init__()
@@ -45,21 +53,43 @@ class Backbone(nn.Module):
 
 
 class EmotionNet(nn.Module):
-    """Backbone + emotion head (+ valence/arousal head). Metadata travels with the module."""
+    """Backbone + emotion head (+ valence/arousal head, + keypoint head). Metadata travels with the module.
 
-    def __init__(self, arch: str, backbone: Backbone, num_classes: int, va_head: bool, dropout: float = 0.0):
+    `landmarks` (N, 68, 2) in normalised crop coordinates reach backbones that use them (CNN-1DNN,
+    CNN-3DNN); rows that are NaN, or landmarks=None, fall back to the backbone's learned default shape.
+    """
+
+    def __init__(
+        self,
+        arch: str,
+        backbone: Backbone,
+        num_classes: int,
+        va_head: bool,
+        dropout: float = 0.0,
+        num_keypoints: int = 0,
+    ):
         super().__init__()
         self.arch = arch
         self.backbone = backbone
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.head = nn.Linear(backbone.feature_dim, num_classes)
         self.va_head = nn.Linear(backbone.feature_dim, 2) if va_head else None
+        self.keypoint_head = nn.Linear(backbone.feature_dim, 2 * num_keypoints) if num_keypoints else None
         self.num_classes = num_classes
+        self.num_keypoints = num_keypoints
 
-    def forward(self, x: torch.Tensor) -> EmotionOutput:
-        features = self.dropout(self.backbone(x))
+    @property
+    def uses_landmarks(self) -> bool:
+        return self.backbone.uses_landmarks
+
+    def forward(self, x: torch.Tensor, landmarks: torch.Tensor | None = None) -> EmotionOutput:
+        features = self.backbone(x, landmarks) if self.backbone.uses_landmarks else self.backbone(x)
+        features = self.dropout(features)
         va = torch.tanh(self.va_head(features)) if self.va_head is not None else None
-        return EmotionOutput(logits=self.head(features), va=va)
+        keypoints = None
+        if self.keypoint_head is not None:
+            keypoints = self.keypoint_head(features).view(-1, self.num_keypoints, 2)
+        return EmotionOutput(logits=self.head(features), va=va, keypoints=keypoints)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -101,12 +131,15 @@ def create_model(
     va_head: bool = True,
     pretrained_path: str | Path | None = None,
     dropout: float = 0.0,
+    num_keypoints: int = 0,
 ) -> EmotionNet:
-    """Build a registered architecture with an emotion head (and V/A head); weights only from a local file."""
+    """Build a registered architecture with an emotion head (and V/A head, and a keypoint head when
+    num_keypoints > 0); weights only from a local file."""
     spec = get_spec(name)
     if input_size < spec.min_input_size:
         raise ValueError(f"{name} needs input_size >= {spec.min_input_size}, got {input_size}")
-    model = EmotionNet(name, spec.builder(in_chans=in_chans, input_size=input_size), num_classes, va_head, dropout)
+    backbone = spec.builder(in_chans=in_chans, input_size=input_size)
+    model = EmotionNet(name, backbone, num_classes, va_head, dropout, num_keypoints)
     model.input_size = input_size
     model.in_chans = in_chans
     if pretrained_path is not None:
@@ -120,6 +153,20 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
+def count_flops(model: EmotionNet, input_size: int, in_chans: int = 1) -> int:
+    """Floating-point operations of one forward pass on one image (2 per multiply-add), counted by
+    torch's FlopCounterMode on a real forward (convolutions and matrix products; cheap ops excluded)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(torch.zeros(1, in_chans, input_size, input_size))
+    model.train(was_training)
+    return int(counter.get_total_flops())
+
+
 def _load_builders() -> None:
     # Importing the builder modules runs their @register_model decorators.
-    from ml.models import cnn, tv  # noqa: F401
+    from ml.models import cnn, inception_resnet_v2, keypoints, landmark_nets, tv  # noqa: F401

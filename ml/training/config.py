@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+# What a run learns. emotion: the class head (plus, with va_head, V/A from the labels' circumplex
+# as an auxiliary target, as before tasks existed); both: emotion + V/A, V/A weighted like emotion;
+# va: only valence/arousal, which must be annotated (AffectNet); keypoints: facial keypoint regression.
+TASKS = ("emotion", "va", "both", "keypoints")
+
+# Validation metrics that can pick the best checkpoint, and whether larger is better.
+MONITORS = {
+    "accuracy": True, "macro_f1": True, "va_ccc": True, "va_rmse": False, "keypoint_rmse": False,
+}  # fmt: skip
+MONITOR_FOR_TASK = {"emotion": "accuracy", "both": "accuracy", "va": "va_ccc", "keypoints": "keypoint_rmse"}
+
 
 @dataclass
 class TrainConfig:
@@ -17,6 +28,7 @@ class TrainConfig:
     out_dir: str = "runs/train"
     input_size: int = 48
     channels: int = 1
+    task: str = "emotion"  # emotion | va | both | keypoints (see TASKS below)
     label_mode: str = "auto"  # auto | majority | distribution (FER+ vote distributions as soft targets)
     epochs: int = 30
     batch_size: int = 64
@@ -34,7 +46,9 @@ class TrainConfig:
     dropout: float = 0.0
     seed: int = 0
     patience: int = 10  # early stopping: epochs without improvement of `monitor`
-    monitor: str = "accuracy"  # accuracy | macro_f1
+    monitor: str = "auto"  # auto (per task, see MONITOR_FOR_TASK) or a key of MONITORS
+    freeze_backbone_epochs: int = 0  # train only the heads for this many epochs, then fine-tune everything
+    device: str = "auto"  # auto (CUDA when present) | cpu | cuda | cuda:N; torchrun picks cuda:LOCAL_RANK
     resume: bool = False
     pretrained_path: str | None = None
     num_threads: int | None = None
@@ -54,7 +68,8 @@ class TrainConfig:
             "label_mode": ("auto", "majority", "distribution"),
             "optimizer": ("adam", "adamw", "sgd"),
             "imbalance": ("none", "loss", "sampler"),
-            "monitor": ("accuracy", "macro_f1"),
+            "task": TASKS,
+            "monitor": ("auto", *MONITORS),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -63,5 +78,23 @@ class TrainConfig:
             raise ValueError("no training data path given")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
+        if self.freeze_backbone_epochs < 0:
+            raise ValueError("freeze_backbone_epochs must be >= 0")
+        if self.monitor_metric() not in self.measured_metrics():
+            raise ValueError(f"monitor {self.monitor_metric()!r} is not measured for task {self.task!r}")
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {self.channels}")
+
+    def monitor_metric(self) -> str:
+        """The validation metric that picks the best checkpoint."""
+        return MONITOR_FOR_TASK[self.task] if self.monitor == "auto" else self.monitor
+
+    def measured_metrics(self) -> tuple[str, ...]:
+        """The monitorable metrics that validation reports for this task."""
+        if self.task == "keypoints":
+            return ("keypoint_rmse",)
+        va = ("va_ccc", "va_rmse") if self.uses_va_head() else ()
+        return va if self.task == "va" else ("accuracy", "macro_f1", *va)
+
+    def uses_va_head(self) -> bool:
+        return self.task in ("va", "both") or (self.task == "emotion" and self.va_head)

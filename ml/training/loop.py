@@ -21,12 +21,16 @@ import torch.nn.functional as F
 
 from ml.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ml.data import FaceSet, load_faceset, stratified_split
-from ml.data.transforms import augment, channel_stats, normalize, to_tensor
-from ml.evaluation.metrics import classification_report
+from ml.data.transforms import channel_stats, normalize, to_tensor
+from ml.evaluation.metrics import classification_report, keypoint_report, va_report
 from ml.models import EmotionNet, create_model
+from ml.models.landmark_nets import NUM_LANDMARKS
+from ml.models.points import to_normalized, to_pixels
 from ml.taxonomy import EMOTION_INDEX
-from ml.training.config import TrainConfig
-from ml.training.losses import class_weights, soft_cross_entropy
+from ml.training import distributed
+from ml.training.config import MONITORS, TrainConfig
+from ml.training.geometry import augment_with_points
+from ml.training.losses import class_weights, masked_keypoint_loss, soft_cross_entropy, va_loss
 
 log = logging.getLogger(__name__)
 
@@ -51,43 +55,58 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     torch.manual_seed(config.seed)
+    ctx = distributed.setup(config.device)
+    try:
+        return _train(config, ctx, progress if ctx.is_main else None)
+    finally:
+        ctx.close()
+
+
+def _train(config: TrainConfig, ctx: distributed.DistContext, progress: ProgressCallback | None) -> TrainResult:
     out_dir = Path(config.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if ctx.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
 
     train_set, val_set = load_data(config)
     label_set = train_set.label_set
-    use_distribution = config.label_mode == "distribution" or (
-        config.label_mode == "auto" and train_set.soft_targets is not None
+    use_distribution = config.task != "keypoints" and (
+        config.label_mode == "distribution" or (config.label_mode == "auto" and train_set.soft_targets is not None)
     )
     if config.label_mode == "distribution" and train_set.soft_targets is None:
         raise ValueError("label_mode=distribution needs vote data (e.g. FER+ label.csv)")
+    check_task_data(train_set, val_set, config.task)
     mean, std = channel_stats(train_set.images)
     fingerprint = f"{train_set.fingerprint()}:{val_set.fingerprint()}"
     log.info("train %d items %s, val %d items", len(train_set), train_set.class_counts(), len(val_set))
 
     data = training_tensors(train_set, config, use_distribution, mean, std)
-
+    num_keypoints = train_set.keypoints.shape[1] if config.task == "keypoints" else 0
     model = create_model(
         config.arch,
         num_classes=label_set.num_classes,
         in_chans=config.channels,
         input_size=config.input_size,
-        va_head=config.va_head,
+        va_head=config.uses_va_head(),
         pretrained_path=config.pretrained_path,
         dropout=config.dropout,
-    )
+        num_keypoints=num_keypoints,
+    ).to(ctx.device)
+    if model.uses_landmarks and data.landmarks is None:
+        log.warning("%s reads 68 landmarks but the data has none: it will use its learned default shape", config.arch)
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
     total_steps = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config)
     scheduler = warmup_cosine(optimizer, int(config.warmup_epochs * steps_per_epoch), total_steps)
+    monitor, higher_is_better = config.monitor_metric(), MONITORS[config.monitor_metric()]
 
     def make_checkpoint(epoch: int, metrics: dict, training_state: dict | None) -> Checkpoint:
         return Checkpoint(
             arch=config.arch, label_set=label_set, input_size=config.input_size, in_chans=config.channels,
-            mean=mean, std=std, state_dict=model.state_dict(), va_head=config.va_head, config=config.to_dict(),
-            metrics=metrics, data_fingerprint=fingerprint, epoch=epoch, training_state=training_state,
+            mean=mean, std=std, state_dict=model.state_dict(), va_head=config.uses_va_head(),
+            config=config.to_dict(), metrics=metrics, data_fingerprint=fingerprint, epoch=epoch,
+            training_state=training_state, num_keypoints=num_keypoints,
         )  # fmt: skip
 
     start_epoch, history, best, stale = 1, [], None, 0
@@ -97,16 +116,28 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
 
     started, steps_done = time.monotonic(), 0
     stopped_early = False
+    trainer, trainer_frozen = None, None
     for epoch in range(start_epoch, config.epochs + 1):
+        frozen = epoch <= config.freeze_backbone_epochs
+        if trainer is None or frozen != trainer_frozen:
+            set_backbone_trainable(model, not frozen)
+            trainer, trainer_frozen = wrap_for_training(model, ctx), frozen
+            if frozen:
+                log.info("epochs 1-%d: backbone frozen, training the heads only", config.freeze_backbone_epochs)
         model.train()
+        if frozen:
+            model.backbone.eval()  # frozen BatchNorm statistics too, not only the weights
         generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)  # same order after a resume
+        if ctx.enabled:  # each rank augments its items with its own random draws
+            generator_aug = torch.Generator().manual_seed(config.seed * 100_003 + epoch + 7919 * ctx.rank)
         order = epoch_order(len(train_set), config.batch_size * steps_per_epoch, data.sample_weights, generator)
         running, seen = 0.0, 0
         for step in range(1, steps_per_epoch + 1):
             idx = order[(step - 1) * config.batch_size : step * config.batch_size]
-            if len(idx) == 0:
+            if len(idx) < ctx.world_size:  # a tail too short to give every rank an item
                 break
-            loss = batch_loss(model, data, idx, config, generator)
+            idx = ctx.shard(idx)
+            loss = batch_loss(trainer, data, idx, config, generator_aug if ctx.enabled else generator, ctx.device)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -116,31 +147,79 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
                 eta = (time.monotonic() - started) / steps_done * (total_steps - (epoch - 1) * steps_per_epoch - step)
                 progress(epoch=epoch, step=step, loss=running / seen, metrics={}, eta=eta)
 
-        report = evaluate_model(model, val_set, mean, std)
-        metrics = {"epoch": epoch, "train_loss": running / max(seen, 1), "lr": scheduler.get_last_lr()[0], **report}
+        metrics = None
+        if ctx.is_main:
+            report = evaluate_model(model, val_set, mean, std, task=config.task)
+            metrics = {"epoch": epoch, "train_loss": running / max(seen, 1), "lr": scheduler.get_last_lr()[0], **report}
+            if config.uses_va_head():
+                metrics["va_labels"] = "annotated" if train_set.valence_arousal is not None else "derived"
+        metrics = ctx.broadcast(metrics)
         history.append(metrics)
-        improved = best is None or metrics[config.monitor] > best[config.monitor]
+        improved = best is None or is_better(metrics[monitor], best[monitor], higher_is_better)
         if improved:
             best, stale = metrics, 0
-            save_checkpoint(out_dir / BEST, make_checkpoint(epoch, metrics, None), include_training_state=False)
         else:
             stale += 1
-        state = {
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch,
-            "history": history, "best": best, "stale": stale,
-        }  # fmt: skip
-        save_checkpoint(out_dir / LAST, make_checkpoint(epoch, metrics, state))
-        (out_dir / HISTORY).write_text(json.dumps(history, indent=2))
+        if ctx.is_main:
+            if improved:
+                save_checkpoint(out_dir / BEST, make_checkpoint(epoch, metrics, None), include_training_state=False)
+            state = {
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch,
+                "history": history, "best": best, "stale": stale,
+            }  # fmt: skip
+            save_checkpoint(out_dir / LAST, make_checkpoint(epoch, metrics, state))
+            (out_dir / HISTORY).write_text(json.dumps(history, indent=2))
+        ctx.barrier()  # the other ranks may resume from last.pt only once it is written
         if progress:
             remaining = (config.epochs - epoch) * steps_per_epoch
             eta = (time.monotonic() - started) / max(steps_done, 1) * remaining
             progress(epoch=epoch, step=steps_per_epoch, loss=metrics["train_loss"], metrics=metrics, eta=eta)
         if stale >= config.patience:
-            log.info("early stop after epoch %d: %s did not improve for %d epochs", epoch, config.monitor, stale)
+            log.info("early stop after epoch %d: %s did not improve for %d epochs", epoch, monitor, stale)
             stopped_early = True
             break
 
     return TrainResult(out_dir / BEST, out_dir / LAST, best or {}, history, stopped_early)
+
+
+def is_better(value: float, best: float, higher_is_better: bool) -> bool:
+    return value > best if higher_is_better else value < best
+
+
+def set_backbone_trainable(model: EmotionNet, trainable: bool) -> None:
+    """Freeze or unfreeze the backbone; the heads always train."""
+    for parameter in model.backbone.parameters():
+        parameter.requires_grad_(trainable)
+
+
+def wrap_for_training(model: EmotionNet, ctx: distributed.DistContext) -> torch.nn.Module:
+    """The module the training steps call: the model itself, or a DDP wrapper under torchrun.
+
+    DDP records which parameters need gradients when it is built, so it is rebuilt when the
+    backbone is unfrozen. find_unused_parameters: a task trains only some heads (V/A alone,
+    keypoints), and the other heads' parameters get no gradient.
+    """
+    if not ctx.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    device_ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=True)
+
+
+def check_task_data(train_set: FaceSet, val_set: FaceSet, task: str) -> None:
+    """Refuse data that cannot teach or measure the task, with a message saying what is missing."""
+    for name, faces in (("training", train_set), ("validation", val_set)):
+        if len(faces) == 0:
+            raise ValueError(f"the {name} set is empty")
+        if task in ("emotion", "both") and (faces.labels < 0).any():
+            raise ValueError(f"task {task} needs an emotion label on every {name} item; some have none")
+        if task == "va" and faces.valence_arousal is None:
+            raise ValueError(f"task va needs annotated valence/arousal (e.g. an AffectNet CSV) in the {name} data")
+        if task == "keypoints" and faces.keypoints is None:
+            raise ValueError(f"task keypoints needs keypoint annotations (facial-keypoints CSV) in the {name} data")
+    if task == "keypoints" and train_set.keypoints.shape[1] != val_set.keypoints.shape[1]:
+        raise ValueError("training and validation data have different numbers of keypoints")
 
 
 @dataclass
@@ -149,42 +228,77 @@ class TrainingTensors:
 
     images: torch.Tensor  # uint8 (N, H, W[, C])
     targets: torch.Tensor  # (N, C) distributions or one-hot
-    va: torch.Tensor  # (N, 2)
+    va: torch.Tensor | None  # (N, 2); None for data with neither emotion labels nor V/A (keypoints)
     mean: list[float]
     std: list[float]
     loss_weights: torch.Tensor | None  # per class, for imbalance="loss"
     sample_weights: torch.Tensor | None  # per item, for imbalance="sampler"
+    landmarks: torch.Tensor | None = None  # (N, 68, 2) normalised, NaN where missing; for landmark models
+    keypoints: torch.Tensor | None = None  # (N, K, 2) normalised, NaN where missing; task "keypoints"
 
 
 def training_tensors(
     faces: FaceSet, config: TrainConfig, use_distribution: bool, mean: list[float], std: list[float]
 ) -> TrainingTensors:
     num_classes = faces.label_set.num_classes
-    targets = faces.targets() if use_distribution else np.eye(num_classes, dtype=np.float32)[faces.labels]
-    weights = class_weights(faces.labels, num_classes, config.imbalance_power)
+    has_labels = bool((faces.labels >= 0).all())
+    labels = np.where(faces.labels >= 0, faces.labels, 0)  # keypoint data has none; its emotion head idles
+    targets = faces.targets() if use_distribution else np.eye(num_classes, dtype=np.float32)[labels]
+    weights = class_weights(labels, num_classes, config.imbalance_power)
+    if config.imbalance != "none" and not has_labels:
+        raise ValueError(f"imbalance={config.imbalance} needs emotion labels, and this data has none")
+    points = None if faces.keypoints is None else torch.from_numpy(to_normalized(faces.keypoints, faces.size))
     return TrainingTensors(
         images=torch.from_numpy(faces.images),
         targets=torch.from_numpy(targets),
-        va=torch.from_numpy(faces.va_targets()),
+        va=torch.from_numpy(faces.va_targets()) if has_labels or faces.valence_arousal is not None else None,
         mean=mean,
         std=std,
         loss_weights=torch.from_numpy(weights) if config.imbalance == "loss" else None,
-        sample_weights=torch.from_numpy(weights[faces.labels]).double() if config.imbalance == "sampler" else None,
+        sample_weights=torch.from_numpy(weights[labels]).double() if config.imbalance == "sampler" else None,
+        landmarks=points if points is not None and points.shape[1] == NUM_LANDMARKS else None,
+        keypoints=points if config.task == "keypoints" else None,
     )
 
 
 def batch_loss(
-    model: EmotionNet, data: TrainingTensors, idx: torch.Tensor, config: TrainConfig, generator: torch.Generator
+    model: torch.nn.Module,
+    data: TrainingTensors,
+    idx: torch.Tensor,
+    config: TrainConfig,
+    generator: torch.Generator,
+    device: torch.device = torch.device("cpu"),
 ) -> torch.Tensor:
-    """Augment and normalise one batch; emotion loss (+ weighted V/A regression loss)."""
+    """Augment and normalise one batch, then the loss of the task:
+
+    emotion: cross-entropy (+ va_loss_weight x V/A MSE when the V/A head is on, as before tasks existed);
+    both: cross-entropy + V/A MSE + (1 - CCC); va: V/A MSE + (1 - CCC); keypoints: masked MSE.
+    """
     x = to_tensor(data.images[idx])
+    points = data.keypoints if data.keypoints is not None else data.landmarks
+    points = None if points is None else points[idx]
     if config.augment:
-        x = augment(x, generator)
-    out = model(normalize(x, data.mean, data.std))
-    loss = soft_cross_entropy(out.logits, data.targets[idx], data.loss_weights, config.label_smoothing)
+        x, points = augment_with_points(x, points, generator)
+    x = normalize(x, data.mean, data.std).to(device)
+    landmarks = points.to(device) if points is not None and data.keypoints is None else None
+    out = model(x, landmarks) if landmarks is not None else model(x)
+    if config.task == "keypoints":
+        return masked_keypoint_loss(out.keypoints, points.to(device))
+    va_target = None if data.va is None else data.va[idx].to(device)
+    if config.task == "va":
+        return va_loss(out.va, va_target)
+    loss = soft_cross_entropy(
+        out.logits, data.targets[idx].to(device), _to(data.loss_weights, device), config.label_smoothing
+    )
+    if config.task == "both":
+        return loss + va_loss(out.va, va_target)
     if out.va is not None and config.va_loss_weight > 0:
-        loss = loss + config.va_loss_weight * F.mse_loss(out.va, data.va[idx])
+        loss = loss + config.va_loss_weight * F.mse_loss(out.va, va_target)
     return loss
+
+
+def _to(tensor: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+    return None if tensor is None else tensor.to(device)
 
 
 def load_data(config: TrainConfig) -> tuple[FaceSet, FaceSet]:
@@ -262,24 +376,72 @@ def resume_from(path: Path, model, optimizer, scheduler, fingerprint: str) -> tu
     return state["epoch"] + 1, list(state["history"]), state["best"], state["stale"]
 
 
+@dataclass
+class Predictions:
+    probs: np.ndarray  # (N, C) softmax
+    va: np.ndarray | None  # (N, 2)
+    keypoints: np.ndarray | None  # (N, K, 2) in pixels of the crop
+
+
 @torch.no_grad()
+def predict_outputs(
+    model: EmotionNet,
+    images: np.ndarray,
+    mean: list[float],
+    std: list[float],
+    landmarks: np.ndarray | None = None,
+    batch_size: int = 256,
+) -> Predictions:
+    """Every head's output in eval mode, on the model's device. `landmarks` (N, 68, 2) crop pixels."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    size = images.shape[1]
+    probs, vas, points = [], [], []
+    for start in range(0, len(images), batch_size):
+        x = normalize(to_tensor(images[start : start + batch_size]), mean, std).to(device)
+        if model.uses_landmarks and landmarks is not None:
+            marks = torch.from_numpy(to_normalized(landmarks[start : start + batch_size], size)).to(device)
+            out = model(x, marks)
+        else:
+            out = model(x)
+        probs.append(torch.softmax(out.logits, dim=1).cpu().numpy())
+        if out.va is not None:
+            vas.append(out.va.cpu().numpy())
+        if out.keypoints is not None:
+            points.append(to_pixels(out.keypoints.cpu().numpy(), size))
+    model.train(was_training)
+    return Predictions(
+        np.concatenate(probs), np.concatenate(vas) if vas else None, np.concatenate(points) if points else None
+    )
+
+
 def predict_probs(
     model: EmotionNet, images: np.ndarray, mean: list[float], std: list[float], batch_size: int = 256
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Softmax probabilities (N, C) and V/A (N, 2) or None, in eval mode."""
-    was_training = model.training
-    model.eval()
-    probs, vas = [], []
-    for start in range(0, len(images), batch_size):
-        out = model(normalize(to_tensor(images[start : start + batch_size]), mean, std))
-        probs.append(torch.softmax(out.logits, dim=1).numpy())
-        if out.va is not None:
-            vas.append(out.va.numpy())
-    model.train(was_training)
-    return np.concatenate(probs), (np.concatenate(vas) if vas else None)
+    predictions = predict_outputs(model, images, mean, std, batch_size=batch_size)
+    return predictions.probs, predictions.va
 
 
-def evaluate_model(model: EmotionNet, faces: FaceSet, mean: list[float], std: list[float]) -> dict:
-    probs, _ = predict_probs(model, faces.images, mean, std)
-    report = classification_report(probs, faces.labels, faces.label_set.classes)
-    return {**report.summary(), "nll": report.nll}
+def landmarks_of(faces: FaceSet) -> np.ndarray | None:
+    """The 68 landmarks a landmark model reads (AffectNet keeps them in `keypoints`), or None."""
+    if faces.keypoints is not None and faces.keypoints.shape[1] == NUM_LANDMARKS:
+        return faces.keypoints
+    return None
+
+
+def evaluate_model(
+    model: EmotionNet, faces: FaceSet, mean: list[float], std: list[float], task: str = "emotion"
+) -> dict:
+    """Validation metrics for a task: emotion (accuracy, F1, ECE, NLL), V/A (RMSE, CCC, ...), keypoint RMSE."""
+    predictions = predict_outputs(model, faces.images, mean, std, landmarks=landmarks_of(faces))
+    metrics: dict = {}
+    if task == "keypoints":
+        return keypoint_report(faces.keypoints, predictions.keypoints)
+    if task in ("emotion", "both"):
+        report = classification_report(predictions.probs, faces.labels, faces.label_set.classes)
+        metrics.update(report.summary(), nll=report.nll)
+    if predictions.va is not None:
+        metrics.update(va_report(faces.va_targets(), predictions.va))
+    return metrics

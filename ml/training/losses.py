@@ -32,3 +32,28 @@ def class_weights(labels: np.ndarray, num_classes: int, power: float = 1.0) -> n
     weights[present] = (counts[present].sum() / counts[present]) ** power
     weights[present] /= weights[present].mean()
     return weights.astype(np.float32)
+
+
+def ccc_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - concordance correlation, averaged over columns (valence, arousal); differentiable."""
+    pm, tm = pred.mean(dim=0), target.mean(dim=0)
+    covariance = ((pred - pm) * (target - tm)).mean(dim=0)
+    denom = pred.var(dim=0, unbiased=False) + target.var(dim=0, unbiased=False) + (pm - tm) ** 2
+    return (1 - 2 * covariance / denom.clamp_min(1e-8)).mean()
+
+
+def va_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE + (1 - CCC): MSE pulls each prediction to its target, CCC fixes batch-level scale and offset."""
+    return F.mse_loss(pred, target) + ccc_loss(pred, target)
+
+
+def masked_keypoint_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE over annotated coordinates only: NaN targets (Kaggle rows miss most points) add nothing.
+
+    pred and target are (N, K, 2). A batch with no annotated point gives a zero loss that still
+    backpropagates (so every DDP rank calls backward on the same graph).
+    """
+    present = ~torch.isnan(target)
+    if not present.any():
+        return pred.sum() * 0.0
+    return F.mse_loss(pred[present], target[present])
