@@ -5,7 +5,7 @@
   const message = document.getElementById("launch-message");
   const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   const numbers = ["epochs", "batch_size", "lr", "weight_decay", "input_size", "channels", "patience", "seed",
-    "max_steps_per_epoch"];
+    "freeze_backbone_epochs", "max_steps_per_epoch"];
 
   function payload() {
     const data = new FormData(form);

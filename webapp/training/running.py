@@ -103,8 +103,8 @@ class Progress:
         if metrics:  # the epoch ended: ml validated and wrote last.pt
             self.history = [h for h in self.history if h["epoch"] < epoch] + [_epoch_entry(metrics)]
             fields["history"] = self.history
-            log.info("epoch %d/%d: loss %.4f, val accuracy %.4f, macro-F1 %.4f", epoch, epochs, metrics["train_loss"],
-                     metrics["accuracy"], metrics["macro_f1"])  # fmt: skip
+            shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("accuracy", "macro_f1", "va_ccc") if k in metrics)
+            log.info("epoch %d/%d: loss %.4f, validation %s", epoch, epochs, metrics["train_loss"], shown)
         now = time.monotonic()
         if metrics or now - self.last_saved >= PROGRESS_EVERY_SECONDS:
             services.save_progress(self.run.pk, self.owner, log_tail=self.tail.text(), **fields)
@@ -112,12 +112,14 @@ class Progress:
 
 
 def _epoch_entry(metrics: dict) -> dict:
-    keys = ("epoch", "train_loss", "accuracy", "macro_f1", "weighted_f1", "nll", "lr")
+    keys = ("epoch", "train_loss", "accuracy", "macro_f1", "weighted_f1", "nll", "va_ccc", "va_rmse", "lr")
     return {k: float(metrics[k]) if k != "epoch" else int(metrics[k]) for k in keys if k in metrics}
 
 
 def device_description() -> str:
-    # ml's training loop runs on the CPU today; say so rather than promise a GPU.
+    """What ml's device="auto" will train on here."""
+    if torch.cuda.is_available():
+        return f"cuda:0 ({torch.cuda.get_device_name(0)})"
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
@@ -128,7 +130,9 @@ def train_config(run: TrainingRun, data: Materialized, out_dir: Path):
     config.arch, config.data, config.out_dir = run.architecture, data.root, str(out_dir)
     config.train_split = "train"
     config.val_split = "val" if "val" in data.roles else None  # None: ml holds out val_fraction itself
-    config.va_head = run.task == TrainingRun.Task.BOTH
+    config.task = run.task
+    config.va_head = run.task == TrainingRun.Task.BOTH  # "both": V/A from the labels' circumplex, as a second head
+    config.device = "auto"  # CUDA when the worker has it
     config.resume, config.log_every = True, 1
     return config
 

@@ -31,6 +31,7 @@ class LaunchSerializer(serializers.Serializer):
     augmentation = serializers.ChoiceField(choices=list(AUGMENTATION_PRESETS), default="standard")
     imbalance = serializers.ChoiceField(choices=["none", "loss", "sampler"], default="none")
     patience = serializers.IntegerField(min_value=1, max_value=500, default=10)
+    freeze_backbone_epochs = serializers.IntegerField(min_value=0, max_value=500, default=0)
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
     max_steps_per_epoch = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
@@ -51,6 +52,10 @@ class LaunchSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"label_sources": ["the chosen datasets have no emotion label from these sources"]}
             )
+        if data["freeze_backbone_epochs"] >= data["epochs"]:
+            raise serializers.ValidationError(
+                {"freeze_backbone_epochs": ["must be fewer than the epochs, or nothing is fine-tuned"]}
+            )
         data["label_sources"] = sorted(set(data["label_sources"]))
         return data
 
@@ -58,7 +63,7 @@ class LaunchSerializer(serializers.Serializer):
         """The TrainConfig fields this launch sets."""
         d = self.validated_data
         keys = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "input_size", "channels", "imbalance",
-                "patience", "seed")  # fmt: skip
+                "patience", "freeze_backbone_epochs", "seed")  # fmt: skip
         config = {k: d[k] for k in keys}
         config["augment"] = AUGMENTATION_PRESETS[d["augmentation"]]
         if d.get("max_steps_per_epoch"):

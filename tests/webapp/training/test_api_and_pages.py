@@ -28,8 +28,8 @@ def test_launch_records_the_run_and_sends_it_to_the_chosen_queue(admin_client, f
     assert body["label_sources"] == ["correction", "original"]
     run = TrainingRun.objects.get(pk=body["id"])
     assert run.config == {"epochs": 3, "batch_size": 64, "lr": 0.01, "optimizer": "adamw", "weight_decay": 1e-4,
-                          "input_size": 48, "channels": 1, "imbalance": "sampler", "patience": 10, "seed": 0,
-                          "augment": False}  # fmt: skip
+                          "input_size": 48, "channels": 1, "imbalance": "sampler", "patience": 10,
+                          "freeze_backbone_epochs": 0, "seed": 0, "augment": False}  # fmt: skip
     assert sent_tasks == [("training.run", [run.pk], "cpu")]
     assert run.task_id == "task-1"
 
@@ -46,6 +46,7 @@ def test_launch_records_the_run_and_sends_it_to_the_chosen_queue(admin_client, f
         ({"datasets": []}, "datasets"),
         ({"datasets": [99999]}, "datasets"),
         ({"queue": "tpu"}, "queue"),
+        ({"epochs": 3, "freeze_backbone_epochs": 3}, "freeze_backbone_epochs: must be fewer than the epochs"),
     ],
 )  # fmt: skip
 def test_bad_launches_are_refused_and_leave_nothing_behind(admin_client, fer2013, sent_tasks, fields, message):

@@ -99,3 +99,12 @@ def test_bad_settings_fail_the_run_with_a_message(fer2013):
     assert running.execute(services.claim(run.pk, "me", "host", "cpu"), "me") == "failed"
     run.refresh_from_db()
     assert run.status == "failed" and "input_size >= 32" in run.message and run.lease_owner == ""
+
+
+def test_task_both_trains_a_valence_arousal_head_and_reports_its_ccc(fer2013):
+    run = make_run([fer2013], epochs=1)
+    TrainingRun.objects.filter(pk=run.pk).update(task=TrainingRun.Task.BOTH)
+    run.refresh_from_db()
+    assert running.execute(services.claim(run.pk, "me", "host", "cpu"), "me") == "done"
+    run.refresh_from_db()
+    assert run.model_version.va_head and "va_ccc" in run.history[0] and "accuracy" in run.history[0]
