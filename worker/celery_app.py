@@ -44,4 +44,5 @@ app.conf.imports = [
     "worker.tasks",
     "worker.training_tasks",
     "worker.prediction_tasks",
+    "worker.dataset_tasks",
 ]

@@ -1,23 +1,27 @@
 """JSON API for datasets: imports (admins), datasets and items (logged-in users)."""
 
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin
-from webapp.datasets import selectors, services
-from webapp.datasets.models import Dataset, ImportJob
+from webapp.datasets import exports, selectors, services
+from webapp.datasets.models import Dataset, ImportJob, Item, PredictionJob
 from webapp.datasets.serializers import (
     DatasetDetailSerializer,
     DatasetSerializer,
     ImportCreateSerializer,
     ImportJobSerializer,
-    ItemSerializer,
+    ItemDetailSerializer,
+    ItemFilterSerializer,
+    ItemListSerializer,
+    PredictionJobSerializer,
 )
 
 
@@ -78,18 +82,75 @@ class DatasetDetailView(generics.RetrieveAPIView):
 
 
 class DatasetItemsView(generics.ListAPIView):
-    """A dataset's items, filtered by split and current emotion ("none" = no emotion label)."""
+    """A dataset's items with their labels and newest prediction, filtered by split, current emotion
+    ("none" = no emotion label), labeled=yes|no, and disagrees=true (newest prediction != current label)."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = ItemSerializer
+    serializer_class = ItemListSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("split", str), OpenApiParameter("emotion", str)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("split", str),
+            OpenApiParameter("emotion", str),
+            OpenApiParameter("labeled", str, enum=["yes", "no"]),
+            OpenApiParameter("disagrees", bool),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         dataset = get_object_or_404(Dataset, pk=self.kwargs["pk"])
-        items = selectors.dataset_items(
-            dataset, split=self.request.query_params.get("split"), emotion=self.request.query_params.get("emotion")
-        )
-        return items.prefetch_related("labels__created_by")
+        filters = ItemFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.dataset_items(dataset, **filters.selector_kwargs()).prefetch_related("labels__created_by")
+
+
+class ItemDetailView(generics.RetrieveAPIView):
+    """One item with every label and every model prediction it has."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ItemDetailSerializer
+    queryset = Item.objects.prefetch_related("labels__created_by", "predictions__model_version")
+
+
+class DatasetPredictView(APIView):
+    """Classify every item of the dataset with the active model on a worker (admins)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={202: PredictionJobSerializer})
+    def post(self, request, pk: int):
+        dataset = get_object_or_404(Dataset, pk=pk)
+        try:
+            job = services.start_prediction(dataset, user=request.user)
+        except services.PredictionRejected as exc:
+            raise ValidationError({"dataset": [str(exc)]}) from None
+        return Response(PredictionJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PredictionJobView(generics.RetrieveAPIView):
+    """A prediction run's progress."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = PredictionJobSerializer
+    queryset = PredictionJob.objects.select_related("model_version")
+
+
+class DatasetExportView(APIView):
+    """The dataset as fer2013.csv, ferplus-label.csv, affectnet.csv or class-folders.zip, streamed (admins)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, pk: int, kind: str):
+        return export_response(get_object_or_404(Dataset, pk=pk), kind)
+
+
+def export_response(dataset: Dataset, kind: str) -> StreamingHttpResponse:
+    if kind not in exports.EXPORTS:
+        raise NotFound(f"no export {kind!r}; choose one of {', '.join(exports.EXPORTS)}")
+    build, content_type = exports.EXPORTS[kind]
+    response = StreamingHttpResponse(build(dataset), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="dataset-{dataset.pk}-{kind}"'
+    return response

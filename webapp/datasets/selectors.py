@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from ml.taxonomy import EMOTIONS
-from webapp.datasets.models import Dataset, Item, Label
+from webapp.datasets.models import Dataset, Item, ItemPrediction, Label, PredictionJob
 
 
 def latest_label_emotion() -> Subquery:
@@ -30,13 +30,47 @@ def class_histogram(dataset: Dataset) -> dict[str, dict[str, int]]:
     return dict(histogram)
 
 
-def dataset_items(dataset: Dataset, *, split: str | None = None, emotion: str | None = None) -> QuerySet[Item]:
-    items = Item.objects.filter(dataset=dataset).annotate(emotion=latest_label_emotion())
+def latest_prediction(field: str) -> Subquery:
+    """A field of the item's newest model prediction (whichever version made it)."""
+    newest = ItemPrediction.objects.filter(item=OuterRef("pk")).order_by("-created_at", "-id")
+    return Subquery(newest.values(field)[:1])
+
+
+def dataset_items(
+    dataset: Dataset,
+    *,
+    split: str | None = None,
+    emotion: str | None = None,
+    labeled: bool | None = None,
+    disagrees: bool = False,
+) -> QuerySet[Item]:
+    """Items with their current label (`emotion`) and newest prediction (`predicted`, `predicted_top`).
+
+    labeled: True = has an emotion label, False = has none. disagrees: the newest prediction
+    names another emotion than the current label (items without either are left out).
+    """
+    items = Item.objects.filter(dataset=dataset).annotate(
+        emotion=latest_label_emotion(),
+        predicted=latest_prediction("emotion"),
+        predicted_top=latest_prediction("top_probability"),
+    )
     if split:
         items = items.filter(split=split)
     if emotion:
         items = items.filter(emotion=None if emotion == "none" else emotion)
+    if labeled is not None:
+        items = items.filter(emotion__isnull=not labeled)
+    if disagrees:
+        items = items.filter(emotion__isnull=False, predicted__isnull=False).exclude(predicted=F("emotion"))
     return items.order_by("id")
+
+
+def latest_prediction_job(dataset: Dataset) -> PredictionJob | None:
+    return PredictionJob.objects.filter(dataset=dataset).select_related("model_version").first()
+
+
+def item_predictions(item: Item) -> QuerySet[ItemPrediction]:
+    return item.predictions.select_related("model_version").order_by("-created_at", "-id")
 
 
 def datasets_with_counts() -> QuerySet[Dataset]:

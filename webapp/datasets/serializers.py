@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from webapp.datasets.models import Dataset, ImportJob, Item, Label
+from ml.taxonomy import EMOTIONS
+from webapp.datasets.models import Dataset, ImportJob, Item, ItemPrediction, Label, PredictionJob
 
 
 class ImportCreateSerializer(serializers.Serializer):
@@ -65,3 +66,58 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_image_url(self, item) -> str:
         return item.image.url
+
+
+class ItemPredictionSerializer(serializers.ModelSerializer):
+    model_version = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+
+    class Meta:
+        model = ItemPrediction
+        fields = ["id", "model_version", "emotion", "probs", "top_probability", "entropy", "valence", "arousal",
+                  "va_source", "created_at"]  # fmt: skip
+
+
+class ItemListSerializer(ItemSerializer):
+    predicted = serializers.CharField(read_only=True, allow_null=True, help_text="newest prediction's emotion")
+    predicted_top = serializers.FloatField(read_only=True, allow_null=True, help_text="its probability")
+
+    class Meta(ItemSerializer.Meta):
+        fields = [*ItemSerializer.Meta.fields, "predicted", "predicted_top"]
+
+
+class ItemDetailSerializer(ItemSerializer):
+    dataset_id = serializers.IntegerField(read_only=True)
+    predictions = ItemPredictionSerializer(many=True, read_only=True)
+
+    class Meta(ItemSerializer.Meta):
+        fields = [*ItemSerializer.Meta.fields, "dataset_id", "predictions"]
+
+
+class PredictionJobSerializer(serializers.ModelSerializer):
+    model_version = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    progress = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = PredictionJob
+        fields = ["id", "dataset_id", "model_version", "status", "message", "progress", "total", "processed",
+                  "created_at", "finished_at"]  # fmt: skip
+
+
+class ItemFilterSerializer(serializers.Serializer):
+    """Query parameters of the item list; anything else in them is refused with a 400."""
+
+    split = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    emotion = serializers.ChoiceField(choices=[*EMOTIONS, "none"], required=False, allow_blank=True)
+    labeled = serializers.ChoiceField(choices=["yes", "no"], required=False, allow_blank=True)
+    disagrees = serializers.BooleanField(required=False, default=False)
+
+    def selector_kwargs(self) -> dict:
+        """The validated filters as keyword arguments of selectors.dataset_items."""
+        data = self.validated_data
+        labeled = {"yes": True, "no": False}.get(data.get("labeled") or "")
+        return {
+            "split": data.get("split") or None,
+            "emotion": data.get("emotion") or None,
+            "labeled": labeled,
+            "disagrees": data.get("disagrees", False),
+        }

@@ -10,7 +10,7 @@ from django.db import transaction
 from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, resolve_server_path
 from webapp.datasets.importing import check_source
-from webapp.datasets.models import Dataset, ImportJob
+from webapp.datasets.models import Dataset, ImportJob, PredictionJob
 
 
 class ImportRejected(ValueError):
@@ -68,3 +68,39 @@ def _enqueue(job: ImportJob) -> None:
 
     result = import_dataset.apply_async(args=[job.pk], queue="cpu")
     ImportJob.objects.filter(pk=job.pk).update(task_id=result.id)
+
+
+class PredictionRejected(ValueError):
+    """Predictions cannot start; the message is for the user."""
+
+
+def start_prediction(dataset: Dataset, user=None) -> PredictionJob:
+    """Queue `datasets.predict` over the dataset with the active model; one unfinished job per dataset and version."""
+    from webapp.modelzoo.services import PromotionError, active_version
+
+    try:
+        version = active_version()
+    except PromotionError as exc:
+        raise PredictionRejected(str(exc)) from None
+    if not dataset.items.exists():
+        raise PredictionRejected("the dataset has no items yet")
+    with transaction.atomic():
+        unfinished = PredictionJob.objects.filter(
+            dataset=dataset,
+            model_version=version,
+            status__in=[PredictionJob.Status.PENDING, PredictionJob.Status.RUNNING],
+        ).first()
+        if unfinished is not None:
+            return unfinished  # pressing the button twice does not queue the work twice
+        job = PredictionJob.objects.create(
+            dataset=dataset, model_version=version, total=dataset.items.count(), created_by=user
+        )
+        transaction.on_commit(lambda: _enqueue_prediction(job))
+    return job
+
+
+def _enqueue_prediction(job: PredictionJob) -> None:
+    from worker.dataset_tasks import predict_dataset
+
+    result = predict_dataset.apply_async(args=[job.pk], queue="cpu")
+    PredictionJob.objects.filter(pk=job.pk).update(task_id=result.id)

@@ -10,6 +10,12 @@ urlpatterns = [
     path("api/datasets/", api.DatasetListView.as_view(), name="api-list"),
     path("api/datasets/<int:pk>/", api.DatasetDetailView.as_view(), name="api-detail"),
     path("api/datasets/<int:pk>/items/", api.DatasetItemsView.as_view(), name="api-items"),
+    path("datasets/<int:pk>/predict/", views.predict, name="predict"),
+    path("datasets/<int:pk>/export/<str:kind>", views.export, name="export"),
+    path("api/datasets/<int:pk>/predict/", api.DatasetPredictView.as_view(), name="api-predict"),
+    path("api/datasets/<int:pk>/export/<str:kind>", api.DatasetExportView.as_view(), name="api-export"),
+    path("api/items/<int:pk>/", api.ItemDetailView.as_view(), name="api-item"),
+    path("api/prediction-jobs/<int:pk>/", api.PredictionJobView.as_view(), name="api-prediction-job"),
     path("api/imports/", api.ImportCreateView.as_view(), name="api-import-create"),
     path("api/imports/<int:pk>/", api.ImportJobView.as_view(), name="api-import-detail"),
 ]

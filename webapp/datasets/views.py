@@ -1,15 +1,22 @@
 """Dataset pages: the list with the import form, a dataset's histogram and thumbnails, an item."""
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from ml.taxonomy import EMOTIONS
 from webapp.accounts import roles
-from webapp.datasets import selectors
+from webapp.datasets import exports, selectors, services
+from webapp.datasets.api import export_response
 from webapp.datasets.models import Dataset, ImportJob, Item
+from webapp.datasets.serializers import ItemFilterSerializer
 
 THUMBNAILS_PER_PAGE = 60
+admin_required = user_passes_test(roles.is_admin)
 
 
 @login_required
@@ -18,6 +25,7 @@ def dataset_list(request):
         "datasets": selectors.datasets_with_counts(),
         "formats": Dataset.import_formats(),
         "can_import": roles.is_admin(request.user),
+        "import_root": settings.APP["IMPORT_ROOT"] if roles.is_admin(request.user) else None,
         "recent_imports": ImportJob.objects.select_related("dataset")[:10] if roles.is_admin(request.user) else [],
     }
     return render(request, "datasets/list.html", context)
@@ -26,19 +34,30 @@ def dataset_list(request):
 @login_required
 def dataset_detail(request, pk: int):
     dataset = get_object_or_404(selectors.datasets_with_counts(), pk=pk)
-    split, emotion = request.GET.get("split") or None, request.GET.get("emotion") or None
-    page = Paginator(selectors.dataset_items(dataset, split=split, emotion=emotion), THUMBNAILS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    filters = ItemFilterSerializer(data=request.GET)
+    if not filters.is_valid():
+        messages.error(request, "Some filters were not understood and are ignored.")
+        filters = ItemFilterSerializer(data={})
+        filters.is_valid()
+    chosen = filters.selector_kwargs()
+    page = Paginator(selectors.dataset_items(dataset, **chosen), THUMBNAILS_PER_PAGE).get_page(request.GET.get("page"))
     histogram = selectors.class_histogram(dataset)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "dataset": dataset,
         "chart": selectors.histogram_chart(histogram),
         "splits": sorted(histogram),
         "emotions": [*EMOTIONS, "none"],
-        "split": split,
-        "emotion": emotion,
+        "split": chosen["split"],
+        "emotion": chosen["emotion"],
+        "labeled": filters.validated_data.get("labeled") or "",
+        "disagrees": chosen["disagrees"],
+        "query": query.urlencode(),
         "page": page,
+        "is_admin": roles.is_admin(request.user),
+        "prediction_job": selectors.latest_prediction_job(dataset),
+        "exports": list(exports.EXPORTS),
     }
     return render(request, "datasets/detail.html", context)
 
@@ -47,4 +66,28 @@ def dataset_detail(request, pk: int):
 def item_detail(request, pk: int):
     item = get_object_or_404(Item.objects.select_related("dataset"), pk=pk)
     labels = item.labels.select_related("created_by").order_by("-created_at", "-id")
-    return render(request, "datasets/item.html", {"item": item, "labels": labels})
+    predictions = [
+        {"prediction": p, "bars": [(e, p.probs.get(e, 0.0), round(100 * p.probs.get(e, 0.0), 1)) for e in EMOTIONS]}
+        for p in selectors.item_predictions(item)
+    ]
+    return render(request, "datasets/item.html", {"item": item, "labels": labels, "predictions": predictions})
+
+
+@admin_required
+@require_POST
+def predict(request, pk: int):
+    dataset = get_object_or_404(Dataset, pk=pk)
+    try:
+        job = services.start_prediction(dataset, user=request.user)
+    except services.PredictionRejected as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Predicting {job.total} items with {job.model_version.tag}.")
+    return redirect("datasets:detail", pk=pk)
+
+
+@admin_required
+def export(request, pk: int, kind: str):
+    if kind not in exports.EXPORTS:
+        raise Http404(f"no export {kind!r}")
+    return export_response(get_object_or_404(Dataset, pk=pk), kind)
