@@ -34,12 +34,24 @@
     if (!current) return;
     face.src = current.image_url;
     shownAt = performance.now();
-    const prediction = document.getElementById("prediction");
-    prediction.hidden = !(root.dataset.showPrediction === "1" && current.prediction);
-    prediction.textContent = current.prediction ? `model: ${current.prediction}` : "";
+    showPrediction();
     setVA(null);
     for (const next of queue.slice(1)) new Image().src = next.image_url;  // preload
   }
+
+  // The model's guess stays hidden unless the session allows it AND the annotator asks for it
+  // (checkbox or P), so nobody is anchored by default; an answer records it only when it was visible.
+  const predictionToggle = document.getElementById("show-prediction");
+  function predictionVisible() {
+    return Boolean(predictionToggle && predictionToggle.checked && queue[0] && queue[0].prediction);
+  }
+
+  function showPrediction() {
+    const prediction = document.getElementById("prediction");
+    prediction.hidden = !predictionVisible();
+    prediction.textContent = predictionVisible() ? `model: ${queue[0].prediction}` : "";
+  }
+  if (predictionToggle) predictionToggle.addEventListener("change", showPrediction);
 
   function showProgress(progress) {
     if (!progress) return;
@@ -75,7 +87,7 @@
     }
     const body = {...fields, duration_ms: Math.round(performance.now() - shownAt)};
     if (asksVA && va && !fields.not_face && !fields.unsure) Object.assign(body, va);
-    if (current.prediction) body.prediction_shown = current.prediction;
+    if (predictionVisible()) body.prediction_shown = current.prediction;
     message.textContent = "";
     queue.shift();
     sending.add(current.id);
@@ -135,7 +147,10 @@
     else if (key === "u") answer({unsure: true});
     else if (key === "s") skip();
     else if (key === "z") undo();
-    else if (asksVA && key.startsWith("arrow")) {
+    else if (key === "p" && predictionToggle) {
+      predictionToggle.checked = !predictionToggle.checked;
+      showPrediction();
+    } else if (asksVA && key.startsWith("arrow")) {
       event.preventDefault();
       moveVA({arrowleft: -0.1, arrowright: 0.1}[key] || 0, {arrowdown: -0.1, arrowup: 0.1}[key] || 0);
     } else if (asksVA && !asksEmotion && key === "enter") answer({});

@@ -23,15 +23,25 @@ class LabelingSession(models.Model):
         ALL = "all", "All items"
         UNLABELED = "unlabeled", "Items without an emotion label"
         DISAGREEMENT = "disagreement", "Items whose labels disagree"
+        MODEL_UNSURE = "model_unsure", "Items the model is unsure about (run predictions first)"
+
+    class Order(models.TextChoices):
+        LEAST_LABELED = "least_labeled", "Least-labeled first"
+        UNCERTAINTY = "uncertainty", "Most uncertain model prediction first (active learning)"
 
     name = models.CharField(max_length=100)
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="labeling_sessions")
     ask = models.CharField(max_length=10, choices=Ask.choices, default=Ask.EMOTION)
     selection = models.CharField(max_length=20, choices=Selection.choices, default=Selection.ALL)
     split = models.CharField(max_length=20, blank=True, help_text="only this split; empty = every split")
+    order = models.CharField(max_length=20, choices=Order.choices, default=Order.LEAST_LABELED)
+    unsure_below = models.FloatField(
+        default=0.6, help_text="'model unsure' items: the newest prediction's top probability is below this (0-1)"
+    )
     labels_per_item = models.PositiveSmallIntegerField(default=1)
     gold_rate = models.FloatField(default=0.0, help_text="share of shown items that are gold items (0-0.5)")
-    show_prediction = models.BooleanField(default=False)
+    # Off by default so annotators are not anchored; when on, annotators may still keep it hidden.
+    show_prediction = models.BooleanField(default=False, help_text="annotators may reveal the model's guess")
     allow_guests = models.BooleanField(default=False, help_text="the invite link creates guest annotators")
     invite_token = models.CharField(max_length=40, default=new_invite_token, unique=True)
     is_open = models.BooleanField(default=True)
@@ -43,6 +53,7 @@ class LabelingSession(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(gold_rate__gte=0, gold_rate__lte=0.5), name="gold_rate_range"),
             models.CheckConstraint(condition=Q(labels_per_item__gte=1), name="at_least_one_label"),
+            models.CheckConstraint(condition=Q(unsure_below__gt=0, unsure_below__lte=1), name="unsure_below_range"),
         ]
 
     def __str__(self) -> str:
@@ -65,11 +76,17 @@ class SessionItem(models.Model):
     is_gold = models.BooleanField(default=False)
     gold_emotion = models.CharField(max_length=20, choices=EMOTION_CHOICES, blank=True)
     label_count = models.PositiveIntegerField(default=0, help_text="annotations so far (kept in step by services)")
+    # The item's newest model prediction when the session was created (what annotators may be shown).
+    prediction = models.CharField(max_length=20, choices=EMOTION_CHOICES, blank=True)
+    uncertainty = models.FloatField(null=True, blank=True, help_text="entropy (bits) of that prediction")
 
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["session", "item"], name="item_once_per_session")]
-        indexes = [models.Index(fields=["session", "is_gold", "label_count", "id"], name="next_item_order")]
+        indexes = [
+            models.Index(fields=["session", "is_gold", "label_count", "id"], name="next_item_order"),
+            models.Index(fields=["session", "is_gold", "-uncertainty", "label_count"], name="next_uncertain_item"),
+        ]
 
     def __str__(self) -> str:
         return f"item {self.item_id} in session {self.session_id}"

@@ -7,9 +7,13 @@ from webapp.labeling.models import Assignment, LabelingSession
 class SessionCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = LabelingSession
-        fields = ["id", "name", "dataset", "ask", "selection", "split", "labels_per_item", "gold_rate",
-                  "show_prediction", "allow_guests"]  # fmt: skip
-        extra_kwargs = {"gold_rate": {"min_value": 0.0, "max_value": 0.5}, "labels_per_item": {"min_value": 1}}
+        fields = ["id", "name", "dataset", "ask", "selection", "unsure_below", "order", "split", "labels_per_item",
+                  "gold_rate", "show_prediction", "allow_guests"]  # fmt: skip
+        extra_kwargs = {
+            "gold_rate": {"min_value": 0.0, "max_value": 0.5},
+            "labels_per_item": {"min_value": 1},
+            "unsure_below": {"min_value": 0.01, "max_value": 1.0},
+        }
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -25,8 +29,10 @@ class AssignmentSerializer(serializers.ModelSerializer):
         return assignment.session_item.item.image.url
 
     def get_prediction(self, assignment) -> str | None:
-        # Model predictions for dataset items arrive with the prediction feature; until then none is shown.
-        return None
+        """The item's model prediction at session creation, only where the session lets annotators see it."""
+        if not assignment.session_item.session.show_prediction:
+            return None
+        return assignment.session_item.prediction or None
 
 
 class HoldingSerializer(serializers.Serializer):

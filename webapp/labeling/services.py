@@ -22,7 +22,7 @@ from django.utils import timezone
 from ml.taxonomy import EMOTIONS
 from webapp.accounts.roles import ANNOTATORS
 from webapp.datasets.models import Item, Label
-from webapp.datasets.selectors import latest_label_emotion
+from webapp.datasets.selectors import latest_label_emotion, latest_prediction
 from webapp.labeling.models import Annotation, Assignment, LabelingSession, SessionItem
 
 HOLD_FOR = timedelta(minutes=10)
@@ -38,26 +38,53 @@ class LabelingError(ValueError):
 
 @transaction.atomic
 def create_session(*, dataset, name: str, user=None, **options) -> LabelingSession:
-    """Create a session and snapshot its items; gold items are drawn from labelled items."""
+    """Create a session and snapshot its items with their newest model prediction.
+
+    Gold items are drawn from items with a known emotion.
+    """
     session = LabelingSession.objects.create(dataset=dataset, name=name, created_by=user, **options)
-    items = Item.objects.filter(dataset=dataset).annotate(current=latest_label_emotion())
+    items = Item.objects.filter(dataset=dataset).annotate(
+        current=latest_label_emotion(),
+        predicted=latest_prediction("emotion"),
+        predicted_top=latest_prediction("top_probability"),
+        predicted_entropy=latest_prediction("entropy"),
+    )
     if session.split:
         items = items.filter(split=session.split)
-    if session.selection == LabelingSession.Selection.UNLABELED:
-        items = items.filter(current__isnull=True)
-    elif session.selection == LabelingSession.Selection.DISAGREEMENT:
+    items = _select(session, items)
+    rows = list(items.values_list("pk", "current", "predicted", "predicted_entropy"))
+    if not rows:
+        raise LabelingError("no items match this selection")
+    gold = _pick_gold([(pk, current) for pk, current, _, _ in rows], session.gold_rate, seed=session.pk)
+    SessionItem.objects.bulk_create(
+        SessionItem(
+            session=session,
+            item_id=pk,
+            is_gold=pk in gold,
+            gold_emotion=gold.get(pk, ""),
+            prediction=predicted or "",
+            uncertainty=entropy,
+        )
+        for pk, _, predicted, entropy in rows
+    )
+    return session
+
+
+def _select(session: LabelingSession, items):
+    """The items the session's selection asks for."""
+    Selection = LabelingSession.Selection
+    if session.selection == Selection.UNLABELED:
+        return items.filter(current__isnull=True)
+    if session.selection == Selection.DISAGREEMENT:
         disagreeing = (
             Label.objects.filter(emotion__isnull=False).values("item").annotate(kinds=Count("emotion", distinct=True))
         )
-        items = items.filter(pk__in=disagreeing.filter(kinds__gt=1).values("item"))
-    rows = list(items.values_list("pk", "current"))
-    if not rows:
-        raise LabelingError("no items match this selection")
-    gold = _pick_gold(rows, session.gold_rate, seed=session.pk)
-    SessionItem.objects.bulk_create(
-        SessionItem(session=session, item_id=pk, is_gold=pk in gold, gold_emotion=gold.get(pk, "")) for pk, _ in rows
-    )
-    return session
+        return items.filter(pk__in=disagreeing.filter(kinds__gt=1).values("item"))
+    if session.selection == Selection.MODEL_UNSURE:
+        if not items.filter(predicted__isnull=False).exists():
+            raise LabelingError("no item has a model prediction yet: run 'Predict with active model' on the dataset")
+        return items.filter(predicted_top__lt=session.unsure_below)
+    return items
 
 
 def _pick_gold(rows, rate: float, seed: int) -> dict[int, str]:
@@ -107,11 +134,13 @@ def next_assignment(session: LabelingSession, annotator, holding: list[int] = ()
     # slot count, active holds included, for a few candidates only: O(1) per request, not O(items).
     open_items = list(
         candidates.filter(is_gold=False, label_count__lt=session.labels_per_item)
-        .order_by("label_count", "id")
+        .order_by(*_candidate_order(session))
         .values_list("pk", flat=True)[:CANDIDATES]
     )
     filled = _filled_slots(open_items, now)
-    for pk in sorted(open_items, key=lambda pk: filled.get(pk, 0)):
+    if session.order == LabelingSession.Order.LEAST_LABELED:
+        open_items.sort(key=lambda pk: filled.get(pk, 0))  # stable: ties keep the id order
+    for pk in open_items:
         if filled.get(pk, 0) >= session.labels_per_item:
             continue
         locked = SessionItem.objects.select_for_update().get(pk=pk)
@@ -119,6 +148,13 @@ def next_assignment(session: LabelingSession, annotator, holding: list[int] = ()
         if _filled_slots([pk], now).get(pk, 0) < session.labels_per_item:
             return _assign(locked, annotator, now)
     return None
+
+
+def _candidate_order(session: LabelingSession) -> tuple:
+    """Least-labelled first; or the most uncertain model prediction first (active learning), unpredicted last."""
+    if session.order == LabelingSession.Order.UNCERTAINTY:
+        return (F("uncertainty").desc(nulls_last=True), "label_count", "id")
+    return ("label_count", "id")
 
 
 def _gold_is_due(session: LabelingSession, annotator) -> bool:
@@ -158,7 +194,7 @@ def submit(assignment: Assignment, annotator, *, emotion: str = "", not_face: bo
         valence=valence,
         arousal=arousal,
         duration_ms=duration_ms,
-        prediction_shown=prediction_shown if session.show_prediction else "",
+        prediction_shown=_shown_prediction(session, assignment.session_item, prediction_shown),
     )
     assignment.status = Assignment.Status.DONE
     assignment.save(update_fields=["status"])
@@ -188,6 +224,13 @@ def _check_answer(assignment, annotator, session, emotion, not_face, unsure, val
 
 
 @transaction.atomic
+def _shown_prediction(session: LabelingSession, session_item: SessionItem, claimed: str) -> str:
+    """What the annotator saw: recorded only if the session allows it and it is the item's real prediction."""
+    if session.show_prediction and claimed and claimed == session_item.prediction:
+        return claimed
+    return ""
+
+
 def skip(assignment: Assignment, annotator) -> None:
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.annotator_id != annotator.pk or assignment.status != Assignment.Status.ACTIVE:
