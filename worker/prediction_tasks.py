@@ -5,12 +5,16 @@ transaction (see webapp.uploads.services.record_prediction). What is wrong with 
 recorded on the upload as a message, not retried; a photo without faces is a success with none.
 """
 
+import logging
+
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 
 from worker import pipelines
 from worker.celery_app import app
 
 TIME_LIMIT = 300
+log = logging.getLogger(__name__)
 
 
 @app.task(name="uploads.predict", time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 20)
@@ -50,3 +54,23 @@ def _failed(upload_id: int, message: str) -> dict:
 
     services.record_failure(upload_id, message)
     return {"upload": upload_id, "status": "failed", "message": message}
+
+
+@worker_process_init.connect
+def warm_up_active_pipeline(**kwargs) -> None:
+    """Load and warm the active model's pipeline in each new worker process, before its first photo.
+
+    Without this the first photo a process gets pays for loading the detector, the landmark model
+    and the classifier (seconds). Only an optimisation: a failure here is logged and the job that
+    needs the pipeline reports the real error.
+    """
+    from django.db import connections
+
+    from webapp.modelzoo.services import active_version
+
+    try:
+        pipelines.pipeline_for(active_version())
+    except Exception as exc:
+        log.warning("could not warm up the prediction pipeline: %s", exc)
+    finally:
+        connections.close_all()  # the process opens its own connection when its first task runs
