@@ -27,6 +27,8 @@ from webapp.uploads.serializers import (
 
 # Above this many pixels POST /api/predict/ does not wait: the client gets the job at once.
 SYNC_MAX_PIXELS = 4_000_000
+# Room for the multipart boundaries and headers around the photo in a request body.
+MULTIPART_OVERHEAD = 16 * 1024
 
 
 class PayloadTooLarge(APIException):
@@ -39,7 +41,19 @@ class PredictionFailed(APIException):
     default_code = "prediction_failed"
 
 
+def _refuse_oversized_body(request) -> None:
+    """413 from the declared length alone, before the body is read into a temporary file."""
+    limit = settings.APP["MAX_UPLOAD_BYTES"]
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return  # Django's own parsing reports a malformed length
+    if declared > limit + MULTIPART_OVERHEAD:
+        raise PayloadTooLarge(f"the request is {declared:,} bytes; the photo limit is {limit:,} (MAX_UPLOAD_MB)")
+
+
 def _accept_upload(request) -> Upload:
+    _refuse_oversized_body(request)
     data = UploadCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     if not request.user.is_authenticated and not request.session.session_key:
