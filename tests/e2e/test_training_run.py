@@ -1,4 +1,5 @@
-"""An admin trains a model in the browser, watches it, finds it on the leaderboard and promotes it."""
+"""An admin trains a model in the browser, watches it, finds it on the leaderboard, promotes it, sees a
+new upload predicted by it, and rolls back."""
 
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ from tests.e2e.test_dataset_import import log_in
 pytestmark = pytest.mark.e2e
 
 FER2013 = Path(__file__).resolve().parents[1] / "fixtures" / "fer" / "fer2013"
+PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 
 
 def import_dataset(page, live_app, tmp_path, name: str) -> None:
@@ -75,5 +77,14 @@ def test_train_watch_promote_and_roll_back(live_app, page, tmp_path):
     active = [m for m in models if m["is_active"]]
     assert [m["name"] for m in active] == [f"browser run {name}"] and active[0]["source"] == "trained"
 
+    # A photo uploaded now is predicted by the promoted version, and its result page says so.
+    page.get_by_role("navigation").get_by_role("link", name="Upload").click()
+    page.locator("#file-input").set_input_files(PHOTOS / "fer_happy_on_gray.png")
+    upload = page.locator(".upload-row").first
+    expect(upload).to_have_attribute("data-status", "done", timeout=60_000)
+    upload.get_by_role("link", name="Open the result").click()
+    expect(page.locator("#model-version")).to_have_text(active[0]["tag"])
+
+    page.goto(f"{live_app.url}/leaderboard/")
     page.get_by_role("button", name=re.compile("Roll back to")).click()
     expect(page.locator("#active-model")).to_contain_text("ferplus_default")

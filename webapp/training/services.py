@@ -53,6 +53,8 @@ def cancel_run(run: TrainingRun) -> TrainingRun:
         run = TrainingRun.objects.select_for_update().get(pk=run.pk)
         if run.is_finished:
             raise RunRejected(f"run {run.pk} has already {run.status}")
+        if run.status == TrainingRun.Status.EVALUATING:
+            raise RunRejected(f"run {run.pk} has finished training and is being evaluated")
         run.cancel_requested = True
         if run.status == TrainingRun.Status.QUEUED:
             run.status, run.finished_at, run.message = TrainingRun.Status.CANCELLED, timezone.now(), "cancelled"

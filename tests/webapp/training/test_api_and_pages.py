@@ -75,6 +75,14 @@ def test_cancel_a_queued_run_at_once_and_refuse_to_cancel_a_finished_one(admin_c
         "1", str(run_id), 1)  # fmt: skip
 
 
+def test_a_run_being_evaluated_is_not_cancelled(admin_client, fer2013, sent_tasks):
+    run_id = launch(admin_client, [fer2013]).json()["id"]
+    TrainingRun.objects.filter(pk=run_id).update(status="evaluating")
+    response = admin_client.post(f"/api/training/runs/{run_id}/cancel/")
+    assert response.status_code == 400 and "being evaluated" in response.json()["error"]["message"]
+    assert not TrainingRun.objects.get(pk=run_id).cancel_requested
+
+
 def test_cancel_a_running_run_asks_its_worker(admin_client, fer2013, sent_tasks):
     run_id = launch(admin_client, [fer2013]).json()["id"]
     TrainingRun.objects.filter(pk=run_id).update(status="running")
