@@ -1,7 +1,7 @@
 """Changes to uploads: accepting a photo, recording what a worker found, corrections, deletes.
 
 Files and rows change together or not at all: a rejected or failed write removes the files it
-made, and files of deleted rows are removed only after the delete is committed.
+made, and files of deleted rows are removed only after the delete is committed (signals.py).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def record_prediction(upload: Upload, result, version) -> Upload | None:
                 return None
             old_faces = list(Face.objects.filter(upload=upload))
             _keep_item_links(old_faces, faces)
-            Face.objects.filter(upload=upload).delete()
+            Face.objects.filter(upload=upload).delete()  # their files go after the commit (signals.py)
             Face.objects.bulk_create(faces)
             Upload.objects.filter(pk=upload.pk).update(
                 status=Upload.Status.DONE,
@@ -164,8 +164,6 @@ def record_prediction(upload: Upload, result, version) -> Upload | None:
                 finished_at=timezone.now(),
                 timings_ms={k: round(v, 2) for k, v in result.timings_ms.items()},
             )
-            old_files = [name for f in old_faces for name in (f.crop.name, f.saliency.name) if name]
-            transaction.on_commit(lambda: _delete_files(old_files))
     except BaseException:
         _delete_files(new_files)
         raise
@@ -240,13 +238,12 @@ def _delete_files(names: list[str]) -> None:
 
 
 def delete_upload(upload: Upload) -> None:
-    """Remove the upload, its faces and their files. Dataset items made from corrections stay."""
-    names = [upload.image.name]
-    for face in upload.faces.all():
-        names += [name for name in (face.crop.name, face.saliency.name) if name]
+    """Remove the upload and its faces; their files go after the commit (signals.py).
+
+    Dataset items made from corrections stay: they are training data now.
+    """
     with transaction.atomic():
         upload.delete()
-        transaction.on_commit(lambda: _delete_files(names))
 
 
 def correct_face(

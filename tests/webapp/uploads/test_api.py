@@ -238,6 +238,12 @@ def test_delete_removes_the_row_and_its_files(client_of, alice, predicted, djang
     assert not Upload.objects.exists() and not Face.objects.exists() and stored_files() == []
 
 
+def test_deleting_a_user_removes_their_uploads_and_files(alice, predicted, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.delete()
+    assert not Upload.objects.exists() and not Face.objects.exists() and stored_files() == []
+
+
 # --- corrections ------------------------------------------------------------------------------
 
 
