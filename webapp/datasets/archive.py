@@ -99,6 +99,11 @@ def _is_junk(name: str) -> bool:
     return "__MACOSX" in parts or parts[-1] in {".DS_Store", "Thumbs.db"} or parts[-1].startswith("._")
 
 
+# A server folder is chosen by an admin under IMPORT_ROOT, not uploaded: AffectNet's ~420,000
+# images must fit, so only the member count is raised.
+SERVER_FOLDER_LIMITS = ArchiveLimits(max_members=2_000_000)
+
+
 @dataclass(frozen=True)
 class FolderMember:
     """A regular file of a server folder, shaped like a ZipInfo for the record readers."""
@@ -114,7 +119,7 @@ class FolderTree:
     (which lies under IMPORT_ROOT) is ever read.
     """
 
-    def __init__(self, root: Path, limits: ArchiveLimits = ArchiveLimits()):
+    def __init__(self, root: Path, limits: ArchiveLimits = SERVER_FOLDER_LIMITS):
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise ArchiveError(f"{root} is not a folder")

@@ -191,7 +191,7 @@ def _pixels_to_png(pixels: str) -> bytes:
 # ---- AffectNet: a CSV (subDirectory_filePath, face box, landmarks, expression, V/A) + images ----------
 
 
-def _affectnet_csv(archive) -> object:
+def _affectnet_csv(archive):
     """The archive's one CSV with AffectNet's header (the member); FormatError if none or several."""
     found = []
     for info in archive.files():
@@ -244,6 +244,8 @@ def _fill_affectnet(record: Record, row: affectnet.AffectNetRow, source: _Source
     image = source.get(row.file)
     x, y, w, h = row.crop_box(*image.size)
     crop = image.crop((x, y, x + w, y + h))
+    if crop.mode not in ("L", "RGB"):
+        crop = crop.convert("RGB")  # CMYK or palette JPEGs: stored as plain RGB PNG
     if row.landmarks is not None:
         record.keypoints = [[round(float(px) - x, 2), round(float(py) - y, 2)] for px, py in row.landmarks]
     buffer = io.BytesIO()

@@ -172,3 +172,23 @@ def test_file_and_server_path_together_are_refused(admin_client, import_root):
         )
     assert response.status_code == 400 and "not both" in response.json()["error"]["message"]
     assert admin_client.post("/api/imports/", {"name": "x", "format": "class_folders"}).status_code == 400
+
+
+def test_affectnet_palette_and_cmyk_photos_become_plain_crops(post_import, tmp_path):
+    import io
+
+    from PIL import Image
+
+    archive = tmp_path / "an.zip"
+    rows = ["subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal"]
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, mode, fmt in (("p.png", "P", "PNG"), ("c.jpg", "CMYK", "JPEG")):
+            buffer = io.BytesIO()
+            Image.effect_noise((64, 64), 40).convert(mode).save(buffer, format=fmt)
+            zipped.writestr(f"Manually_Annotated_Images/1/{name}", buffer.getvalue())
+            rows.append(f"1/{name},8,8,40,40,,4,-2,-2")
+        zipped.writestr("Manually_Annotated_file_lists/validation.csv", "\n".join(rows) + "\n")
+    job = _import(post_import, archive, name="modes", format="affectnet")
+    assert (job.imported, job.error_count) == (2, 0), job.errors
+    assert {(i.width, i.height, i.split) for i in Item.objects.all()} == {(40, 40, "val")}
+    assert set(Label.objects.values_list("emotion", flat=True)) == {"fear"}
