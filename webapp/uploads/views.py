@@ -70,6 +70,7 @@ def upload_detail(request, pk: int):
     context = {
         "upload": upload,
         "landmark_radius": round(max(1.5, min(upload.width, upload.height) / 200), 1),
+        "label_size": max(14, min(upload.width, upload.height) // 30),  # readable on big photos too
         "upload_json": UploadSerializer(upload).data,
         "emotions": EMOTIONS,
         "may_correct": request.user.is_authenticated,
