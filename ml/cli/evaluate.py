@@ -22,7 +22,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(evaluation.to_dict(), indent=2))
         return 0
+    for name, value in evaluation.regression.items():
+        print(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}")
     r = evaluation.report
+    if r is None:
+        return 0
     print(f"{r.num_items} items: accuracy {r.accuracy:.4f}  macro-F1 {r.macro_f1:.4f}  "
           f"weighted-F1 {r.weighted_f1:.4f}  ECE {r.ece:.4f}")  # fmt: skip
     for name, s in r.per_class.items():

@@ -25,6 +25,10 @@ class DistContext:
     owns_group: bool = False  # we initialised the process group, so we tear it down
 
     @property
+    def backend(self) -> str:
+        return dist.get_backend() if self.enabled else "none"
+
+    @property
     def is_main(self) -> bool:
         return self.rank == 0
 

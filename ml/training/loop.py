@@ -56,6 +56,8 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
         torch.set_num_threads(config.num_threads)
     torch.manual_seed(config.seed)
     ctx = distributed.setup(config.device)
+    if ctx.enabled:
+        log.info("rank %d of %d processes (%s) on %s", ctx.rank, ctx.world_size, ctx.backend, ctx.device)
     try:
         return _train(config, ctx, progress if ctx.is_main else None)
     finally:

@@ -54,3 +54,17 @@ def test_bad_files(tmp_path):
     torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="not an ml checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
+
+
+def test_files_from_before_tasks_still_load(tmp_path):
+    """Checkpoints written before `task` and `num_keypoints` existed load as emotion models."""
+    model = create_model("vgg_fer", num_classes=7, va_head=True)
+    old = {
+        "format_version": 1, "arch": "vgg_fer", "label_set": FER2013_7.to_dict(), "input_size": 48, "in_chans": 1,
+        "mean": [0.5], "std": [0.25], "va_head": True, "config": {"arch": "vgg_fer", "monitor": "accuracy"},
+        "state_dict": model.state_dict(),
+    }  # fmt: skip
+    torch.save(old, tmp_path / "old.pt")
+    ckpt = load_checkpoint(tmp_path / "old.pt")
+    assert ckpt.task == "emotion" and ckpt.num_keypoints == 0
+    assert ckpt.build_model()(torch.zeros(1, 1, 48, 48)).keypoints is None

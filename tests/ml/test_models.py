@@ -74,3 +74,53 @@ def test_pretrained_vgg_features_load(tmp_path):
     torch.save(rgb.state_dict(), tmp_path / "vgg.pth")
     model = create_model("vgg11_bn", in_chans=3, pretrained_path=tmp_path / "vgg.pth")
     torch.testing.assert_close(model.backbone.features[0][0].weight, rgb.features[0].weight)
+
+
+@pytest.mark.parametrize("name", ["cnn_1dnn", "cnn_3dnn", "keypoint_resnet18", "inception_resnet_v2"])
+@pytest.mark.parametrize(("in_chans", "size"), [(3, 32), (1, 80)])
+def test_new_architectures_at_two_sizes_grey_and_colour(name, in_chans, size):
+    if name == "inception_resnet_v2" and size == 80:
+        size = 75  # its smallest "valid"-padded size: the paper's own layout
+    model = create_model(name, in_chans=in_chans, input_size=size).eval()
+    with torch.no_grad():
+        out = model(torch.randn(1, in_chans, size, size))
+    assert out.logits.shape == (1, 8) and out.va.shape == (1, 2) and out.keypoints is None
+
+
+def test_landmark_models_read_landmarks_and_fall_back_to_a_learned_shape():
+    model = create_model("cnn_3dnn", input_size=32).eval()
+    assert model.uses_landmarks and not create_model("vgg_fer").uses_landmarks
+    x = torch.randn(2, 1, 32, 32)
+    landmarks = torch.rand(2, 68, 2) * 2 - 1
+    with torch.no_grad():
+        given = model(x, landmarks).logits
+        moved = model(x, landmarks * 0.5).logits
+        missing = model(x, torch.full((2, 68, 2), float("nan"))).logits
+        absent = model(x).logits
+    assert not torch.allclose(given, moved)  # the landmarks reach the output
+    torch.testing.assert_close(missing, absent)  # NaN rows and None both use default_landmarks
+    with pytest.raises(ValueError, match=r"landmarks must be \(N, 68, 2\)"):
+        model(x, torch.zeros(2, 5, 2))
+
+
+def test_cnn_1dnn_and_3dnn_differ_in_their_dnns():
+    one, three = create_model("cnn_1dnn"), create_model("cnn_3dnn")
+    assert one.backbone.feature_dim == 128 and three.backbone.feature_dim == 3 * 128
+    assert len(one.backbone.dnns) == 1 and len(three.backbone.dnns) == 3
+    assert one.backbone.fc[0].out_features == 4096  # landmarks + last pooling into a 4096-unit FC layer
+
+
+def test_inception_resnet_v2_matches_the_paper_size():
+    model = create_model("inception_resnet_v2", in_chans=3, input_size=299, va_head=False)
+    # 54.3M in the trunk (timm's 55.8M minus its 1000-way classifier's 1.54M)
+    assert 54_000_000 < count_parameters(model.backbone) < 54_700_000
+
+
+def test_keypoint_head_and_flops():
+    from ml.models.registry import count_flops
+
+    model = create_model("keypoint_resnet18", input_size=96, num_keypoints=15).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(2, 1, 96, 96)).keypoints.shape == (2, 15, 2)
+    small, large = count_flops(model, 48), count_flops(model, 96)
+    assert 3.5 < large / small < 4.5  # convolutions scale with the pixel count
