@@ -76,3 +76,10 @@ def test_delete_asks_then_removes_files(client, predicted, django_capture_on_com
         response = client.post(f"/gallery/{predicted.pk}/delete/")
     assert response.status_code == 302 and response.url == "/gallery/"
     assert not Upload.objects.exists() and not any(p.exists() for p in paths)
+
+
+def test_admin_lists_uploads_with_their_faces(client, predicted, admin_user):
+    client.force_login(admin_user)
+    assert "fer_two_faces.png" in client.get("/admin/uploads/upload/").content.decode()
+    page = client.get(f"/admin/uploads/upload/{predicted.pk}/change/").content.decode()
+    assert "surprise" in page and "happy" in page
