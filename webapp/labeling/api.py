@@ -3,6 +3,7 @@
 from dataclasses import asdict
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -47,6 +48,7 @@ class SessionStatisticsView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk: int):
         return Response(asdict(session_statistics(get_object_or_404(LabelingSession, pk=pk))))
 

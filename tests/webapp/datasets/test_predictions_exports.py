@@ -84,6 +84,9 @@ def test_predict_api_refusals(fer_small, api_client, annotator, admin_client, qu
     first = admin_client.post(f"/api/datasets/{fer_small.pk}/predict/").json()
     second = admin_client.post(f"/api/datasets/{fer_small.pk}/predict/").json()
     assert first["id"] == second["id"] and PredictionJob.objects.count() == 1
+    assert admin_client.get(f"/api/prediction-jobs/{first['id']}/").json()["status"] == "pending"
+    assert api_client.get(f"/api/prediction-jobs/{first['id']}/").status_code == 403
+    assert admin_client.get("/api/prediction-jobs/99999/").status_code == 404
 
 
 def test_entropy_bits():
