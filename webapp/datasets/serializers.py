@@ -52,7 +52,7 @@ class LabelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Label
-        fields = ["id", "source", "emotion", "votes", "valence", "arousal", "created_by", "created_at"]
+        fields = ["id", "source", "emotion", "votes", "valence", "arousal", "keypoints", "created_by", "created_at"]
 
 
 class ItemSerializer(serializers.ModelSerializer):

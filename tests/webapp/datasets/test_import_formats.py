@@ -192,3 +192,19 @@ def test_affectnet_palette_and_cmyk_photos_become_plain_crops(post_import, tmp_p
     assert (job.imported, job.error_count) == (2, 0), job.errors
     assert {(i.width, i.height, i.split) for i in Item.objects.all()} == {(40, 40, "val")}
     assert set(Label.objects.values_list("emotion", flat=True)) == {"fear"}
+
+
+def test_import_root_setting(tmp_path):
+    from webapp.config import ConfigError, load_config
+
+    env = {"FER_VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": "k"}
+    assert load_config(env).import_root is None
+    assert load_config(env | {"IMPORT_ROOT": str(tmp_path)}).import_root == tmp_path.resolve()
+    with pytest.raises(ConfigError, match="IMPORT_ROOT must be an existing folder"):
+        load_config(env | {"IMPORT_ROOT": str(tmp_path / "missing")})
+
+
+def test_item_api_shows_keypoints(post_import, admin_client):
+    job = _import(post_import, KEYPOINTS_CSV, name="kp", format="facial_keypoints")
+    items = admin_client.get(f"/api/datasets/{job.dataset_id}/items/").json()["results"]
+    assert len(items[0]["labels"][0]["keypoints"]) == 15 and items[0]["emotion"] is None
