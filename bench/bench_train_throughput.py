@@ -1,6 +1,7 @@
 """Training and inference throughput (images/s) of registered architectures on this machine.
 
     .venv/bin/python bench/bench_train_throughput.py --arch vgg_fer simple_cnn resnet18 --size 48 --batch 64
+    .venv/bin/python bench/bench_train_throughput.py --arch resnet18 efficientnet_b0 --size 48 112 --steps 20
 
 One optimiser step = forward + backward + AdamW update on random grey images; inference is
 eval-mode forward without gradients. Used to pick an architecture/epoch count that fits a
@@ -51,7 +52,7 @@ def measure(arch: str, size: int, batch: int, channels: int, steps: int, warmup:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", nargs="+", default=["vgg_fer"])
-    parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--size", type=int, nargs="+", default=[48])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--channels", type=int, default=1)
     parser.add_argument("--steps", type=int, default=5)
@@ -60,7 +61,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     for arch in args.arch:
-        print(json.dumps(measure(arch, args.size, args.batch, args.channels, args.steps)), flush=True)
+        for size in args.size:
+            print(json.dumps(measure(arch, size, args.batch, args.channels, args.steps)), flush=True)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def evaluate_checkpoint(
 def _outputs(ckpt: Checkpoint, faces: FaceSet):
     from ml.training.loop import landmarks_of, predict_outputs
 
-    return predict_outputs(ckpt.build_model(), faces.images, ckpt.mean, ckpt.std, landmarks=landmarks_of(faces))
+    landmarks = None if ckpt.task == "keypoints" else landmarks_of(faces)  # never feed targets as input
+    return predict_outputs(ckpt.build_model(), faces.images, ckpt.mean, ckpt.std, landmarks=landmarks)
 
 
 def _evaluate_regression(ckpt: Checkpoint, faces: FaceSet, checkpoint: str, data: str, split: str | None) -> Evaluation:

@@ -110,21 +110,31 @@ def _inception_v3(in_chans: int = 1, input_size: int = 299) -> Backbone:
     return Backbone(_TorchvisionBackbone(net), dim)
 
 
+def _described(builder: Callable[..., Backbone], doc: str) -> Callable[..., Backbone]:
+    builder.__doc__ = doc  # the registry shows a builder's first docstring line as its description
+    return builder
+
+
 def _register_all() -> None:
-    resnets = ["resnet18", "resnet34", "resnet50", "resnet101", "wide_resnet50_2", "wide_resnet101_2"]
-    for name in resnets:
-        register_model(name, min_input_size=32, default_input_size=224)(_resnet(getattr(tvm, name)))
-    for name in ["vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]:
-        register_model(name, min_input_size=32, default_input_size=224)(_vgg(getattr(tvm, name)))
-    for name in ["densenet121", "densenet201"]:
-        register_model(name, min_input_size=32, default_input_size=224)(_densenet(getattr(tvm, name)))
-    for i in range(8):
-        name = f"efficientnet_b{i}"
-        register_model(name, min_input_size=32, default_input_size=224)(_classifier_seq(getattr(tvm, name)))
-    for name in ["mobilenet_v3_small", "mobilenet_v3_large", "convnext_tiny"]:
-        register_model(name, min_input_size=32, default_input_size=224)(_classifier_seq(getattr(tvm, name)))
-    register_model("squeezenet1_1", min_input_size=48, default_input_size=224)(_squeezenet)
-    register_model("inception_v3", min_input_size=75, default_input_size=299)(_inception_v3)
+    kinds = [
+        (["resnet18", "resnet34", "resnet50", "resnet101", "wide_resnet50_2", "wide_resnet101_2"], _resnet,
+         "torchvision {}: residual network, fc removed."),
+        (["vgg11_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"], _vgg,
+         "torchvision {}: conv stack + global average pool (512-d); the 4096-unit FC layers dropped."),
+        (["densenet121", "densenet201"], _densenet, "torchvision {}: densely connected network, classifier removed."),
+        ([f"efficientnet_b{i}" for i in range(8)], _classifier_seq,
+         "torchvision {}: compound-scaled MBConv network, last Linear removed."),
+        (["mobilenet_v3_small", "mobilenet_v3_large", "convnext_tiny"], _classifier_seq,
+         "torchvision {}: last Linear of the classifier removed."),
+    ]  # fmt: skip
+    for names, wrap, doc in kinds:
+        for name in names:
+            builder = _described(wrap(getattr(tvm, name)), doc.format(name))
+            register_model(name, min_input_size=32, default_input_size=224)(builder)
+    squeeze = _described(_squeezenet, "torchvision squeezenet1_1: fire modules + global average pool (512-d).")
+    register_model("squeezenet1_1", min_input_size=48, default_input_size=224)(squeeze)
+    inception = _described(_inception_v3, "torchvision inception_v3 (no aux logits), fc removed; needs >= 75 px.")
+    register_model("inception_v3", min_input_size=75, default_input_size=299)(inception)
 
 
 _register_all()

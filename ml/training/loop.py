@@ -437,7 +437,9 @@ def evaluate_model(
     model: EmotionNet, faces: FaceSet, mean: list[float], std: list[float], task: str = "emotion"
 ) -> dict:
     """Validation metrics for a task: emotion (accuracy, F1, ECE, NLL), V/A (RMSE, CCC, ...), keypoint RMSE."""
-    predictions = predict_outputs(model, faces.images, mean, std, landmarks=landmarks_of(faces))
+    # A keypoint regressor must not be handed its 68-point targets as landmark input.
+    landmarks = None if task == "keypoints" else landmarks_of(faces)
+    predictions = predict_outputs(model, faces.images, mean, std, landmarks=landmarks)
     metrics: dict = {}
     if task == "keypoints":
         return keypoint_report(faces.keypoints, predictions.keypoints)

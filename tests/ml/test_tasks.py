@@ -209,3 +209,15 @@ def test_freeze_backbone_then_fine_tune(tmp_path, synthetic):
     )
     conv = "backbone.features.0.0.weight"
     assert conv in initial and not torch.equal(tuned.state_dict[conv], initial[conv])
+
+
+def test_a_landmark_model_trains_on_68_point_data_with_gaps(tmp_path, synthetic):
+    faces = _faces(32, labels=np.arange(32) % 8)
+    rng = np.random.default_rng(1)
+    faces.keypoints = rng.uniform(4, SIZE - 4, (32, 68, 2)).astype(np.float32)
+    faces.keypoints[::4] = np.nan  # AffectNet rows without landmarks
+    synthetic(faces)
+    result = train(_config(tmp_path, arch="cnn_1dnn", epochs=1, max_steps_per_epoch=2, augment=True))
+    assert np.isfinite(result.best_metrics["train_loss"]) and "accuracy" in result.best_metrics
+    ckpt = load_checkpoint(result.best_checkpoint)
+    assert ckpt.num_keypoints == 0 and "backbone.default_landmarks" in ckpt.state_dict
