@@ -138,7 +138,7 @@ class PredictionJobView(generics.RetrieveAPIView):
 
 
 class DatasetExportView(APIView):
-    """The dataset as fer2013.csv, ferplus-label.csv, affectnet.csv or class-folders.zip, streamed (admins)."""
+    """The dataset streamed in one of exports.EXPORTS (CSV formats or class-folders.zip); admins."""
 
     permission_classes = [IsAdmin]
 

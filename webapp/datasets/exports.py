@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from PIL import Image
 
-from ml.data import affectnet
+from ml.data import affectnet, facial_keypoints
 from ml.taxonomy import EMOTIONS, FERPLUS_COLUMNS, canonical_name
 from webapp.datasets.models import Dataset, Item, Label
 
@@ -132,6 +132,24 @@ def affectnet_csv(dataset: Dataset) -> Iterator[str]:
     return _csv_stream(list(affectnet.COLUMNS), rows())
 
 
+def facial_keypoints_csv(dataset: Dataset) -> Iterator[str]:
+    """Kaggle's layout: 30 coordinate columns + Image (96x96 grey); points scaled from the item's size.
+
+    Only items whose current keypoints are Kaggle's 15 points; a missing point stays empty.
+    """
+
+    def rows():
+        for item, labels in items_with_labels(dataset):
+            points = labels.keypoints
+            if not points or len(points) != len(facial_keypoints.KEYPOINTS):
+                continue
+            sx, sy = facial_keypoints.IMAGE_SIZE / item.width, facial_keypoints.IMAGE_SIZE / item.height
+            cells = [c for p in points for c in (("", "") if p is None else (f"{p[0] * sx:.4g}", f"{p[1] * sy:.4g}"))]
+            yield [*cells, " ".join(map(str, _grey_pixels(item, facial_keypoints.IMAGE_SIZE).ravel()))]
+
+    return _csv_stream([*facial_keypoints.COORDINATE_COLUMNS, "Image"], rows())
+
+
 def _grey_pixels(item: Item, size: int) -> np.ndarray:
     with item.image.open("rb") as handle, Image.open(handle) as image:
         grey = image.convert("L")
@@ -179,5 +197,6 @@ EXPORTS = {
     "fer2013.csv": (fer2013_csv, "text/csv"),
     "ferplus-label.csv": (ferplus_csv, "text/csv"),
     "affectnet.csv": (affectnet_csv, "text/csv"),
+    "facial-keypoints.csv": (facial_keypoints_csv, "text/csv"),
     "class-folders.zip": (class_folders_zip, "application/zip"),
 }

@@ -235,3 +235,18 @@ def test_export_refusals(fer_small, admin_client, api_client, annotator, client,
         page.status_code == 200 and len(zipfile.ZipFile(io.BytesIO(b"".join(page.streaming_content))).namelist()) == 21
     )
     assert client.get(f"/datasets/{fer_small.pk}/export/nothing.csv").status_code == 404
+
+
+def test_facial_keypoints_export_reads_back(post_import, admin_client, tmp_path):
+    source = FIXTURES / "facial_keypoints_small.csv"
+    response = post_import(source, name="kp", format="facial_keypoints")
+    dataset = run_import(response.json()["id"]).dataset
+    data = _download(admin_client, dataset, "facial-keypoints.csv")
+    assert data.decode().splitlines()[0] == source.read_text().splitlines()[0]  # Kaggle's header
+    job = _reimport(post_import, tmp_path, data, "kp-again", "facial_keypoints", ".csv")
+    assert (job.imported, job.error_count) == (4, 0)
+    before = [label.keypoints for label in Label.objects.filter(item__dataset=dataset).order_by("item_id")]
+    after = [label.keypoints for label in Label.objects.filter(item__dataset=job.dataset).order_by("item_id")]
+    for old, new in zip(before, after, strict=True):
+        assert [p is None for p in old] == [p is None for p in new]
+        assert all(p is None or q == pytest.approx(p, abs=1e-2) for p, q in zip(old, new, strict=True))
