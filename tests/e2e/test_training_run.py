@@ -38,7 +38,7 @@ def test_train_watch_promote_and_roll_back(live_app, page, tmp_path):
     expect(page.get_by_role("heading", name="New training run")).to_be_visible()
     page.get_by_role("checkbox", name=re.compile(name)).check()
     page.get_by_label("Architecture").select_option("simple_cnn")
-    page.get_by_label("Epochs").fill("3")
+    page.get_by_label("Epochs", exact=True).fill("3")
     page.get_by_label("Batch size").fill("8")
     page.get_by_label("Run name (optional)").fill(f"browser run {name}")
     page.get_by_role("button", name="Launch").click()
