@@ -70,7 +70,12 @@ def item_detail(request, pk: int):
         {"prediction": p, "bars": [(e, p.probs.get(e, 0.0), round(100 * p.probs.get(e, 0.0), 1)) for e in EMOTIONS]}
         for p in selectors.item_predictions(item)
     ]
-    return render(request, "datasets/item.html", {"item": item, "labels": labels, "predictions": predictions})
+    with_points = next((label for label in labels if label.keypoints), None)
+    points = [p for p in with_points.keypoints if p] if with_points else []
+    radius = max(item.width, item.height) / 96  # about 3 screen pixels on the 288-pixel image
+    context = {"item": item, "labels": labels, "predictions": predictions, "points": points,
+               "point_radius": f"{radius:.2f}", "point_stroke": f"{radius / 4:.2f}"}  # fmt: skip
+    return render(request, "datasets/item.html", context)
 
 
 @admin_required

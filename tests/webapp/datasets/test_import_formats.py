@@ -208,3 +208,15 @@ def test_item_api_shows_keypoints(post_import, admin_client):
     job = _import(post_import, KEYPOINTS_CSV, name="kp", format="facial_keypoints")
     items = admin_client.get(f"/api/datasets/{job.dataset_id}/items/").json()["results"]
     assert len(items[0]["labels"][0]["keypoints"]) == 15 and items[0]["emotion"] is None
+
+
+def test_item_page_draws_the_landmarks(post_import, client, admin_user, tmp_path):
+    archive = zip_folder(AFFECTNET_SMALL, tmp_path / "affectnet.zip")
+    _import(post_import, archive, name="an", format="affectnet")
+    client.force_login(admin_user)
+    with_landmarks = Label.objects.filter(keypoints__isnull=False).first()
+    page = client.get(f"/datasets/items/{with_landmarks.item_id}/").content.decode()
+    assert page.count("<circle ") == 68 and "68 points from the newest label" in page
+    # a newer label without points does not hide them: the newest label that has points is drawn
+    Label.objects.create(item=with_landmarks.item, source="correction", emotion="sad")
+    assert client.get(f"/datasets/items/{with_landmarks.item_id}/").content.decode().count("<circle ") == 68

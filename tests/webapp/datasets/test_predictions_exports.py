@@ -121,6 +121,7 @@ def test_item_detail_api_and_page(predicted, admin_client, client, admin_user):
     client.force_login(admin_user)
     page = client.get(f"/datasets/items/{item.pk}/").content.decode()
     assert "Model predictions" in page and predicted.model_version.tag in page
+    assert "<circle " not in page  # FER items have no landmarks to draw
 
 
 def test_dataset_page_filters_and_admin_controls(predicted, fer_small, client, admin_user, annotator):
