@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -37,8 +37,15 @@ def source_path(job: ImportJob) -> Path:
     return Path(job.source.path)
 
 
-def open_records(job: ImportJob, stack: ExitStack) -> tuple[int, Iterator[readers.Record]]:
-    """(number of records, record iterator) for the job's file; raises before yielding anything."""
+Counted = tuple[Callable[[], int], Iterator[readers.Record]]
+
+
+def open_records(job: ImportJob, stack: ExitStack) -> Counted:
+    """(a function counting the records, the record iterator) for the job's file.
+
+    Counting reads the whole file (hundreds of MB for AffectNet), so only the worker does it;
+    a file of the wrong shape raises here or on the iterator's first step.
+    """
     path = source_path(job)
     fmt = job.dataset.format
     csv_formats = (Dataset.Format.FER2013_CSV, Dataset.Format.FACIAL_KEYPOINTS)
@@ -51,21 +58,21 @@ def open_records(job: ImportJob, stack: ExitStack) -> tuple[int, Iterator[reader
             raise readers.FormatError("FER-2013 imports take the CSV file itself, not a zip")
         with open(path, "rb") as handle:
             data = handle.read()
-        return readers.count_fer2013_records(data), readers.fer2013_records(data)
+        return (lambda: readers.count_fer2013_records(data)), readers.fer2013_records(data)
     if fmt == Dataset.Format.FACIAL_KEYPOINTS:
         open_csv = _keypoints_csv(path, stack)
-        return readers.count_keypoints_records(open_csv), readers.keypoints_records(open_csv)
+        return (lambda: readers.count_keypoints_records(open_csv)), readers.keypoints_records(open_csv)
     if not readers.is_zip(path):
         raise readers.FormatError(f"{Dataset.Format(fmt).label} imports take a zip archive or a server folder")
     return _tree_records(fmt, stack.enter_context(SafeZip(path)))
 
 
-def _tree_records(fmt: str, tree: SafeZip | FolderTree) -> tuple[int, Iterator[readers.Record]]:
+def _tree_records(fmt: str, tree: SafeZip | FolderTree) -> Counted:
     if fmt == Dataset.Format.FERPLUS:
-        return readers.count_ferplus_records(tree), readers.ferplus_records(tree)
+        return (lambda: readers.count_ferplus_records(tree)), readers.ferplus_records(tree)
     if fmt == Dataset.Format.AFFECTNET:
-        return readers.count_affectnet_records(tree), readers.affectnet_records(tree)
-    return readers.count_class_folder_records(tree), readers.class_folder_records(tree)
+        return (lambda: readers.count_affectnet_records(tree)), readers.affectnet_records(tree)
+    return (lambda: readers.count_class_folder_records(tree)), readers.class_folder_records(tree)
 
 
 def _keypoints_csv(path: Path, stack: ExitStack):
@@ -82,9 +89,9 @@ def _keypoints_csv(path: Path, stack: ExitStack):
 def check_source(job: ImportJob) -> None:
     """Fail fast, in the request, on a file that is not in the promised format."""
     with ExitStack() as stack:
-        total, _ = open_records(job, stack)
-    if total == 0:
-        raise readers.FormatError("the file holds no images to import")
+        _, records = open_records(job, stack)
+        if next(records, None) is None:  # reads the header and at most one record, not the file
+            raise readers.FormatError("the file holds no images to import")
 
 
 class _Progress:
@@ -117,7 +124,8 @@ def run_import(job_id: int) -> ImportJob:
     progress = _Progress(job)
     try:
         with ExitStack() as stack:
-            job.total, records = open_records(job, stack)
+            count, records = open_records(job, stack)
+            job.total = count()
             # One transaction per chunk: SQLite commits are the slow part of an import.
             for chunk in _chunks(records, CHUNK_SIZE):
                 with transaction.atomic():
