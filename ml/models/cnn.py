@@ -14,7 +14,7 @@ def _conv_bn(cin: int, cout: int) -> list[nn.Module]:
 
 @register_model("simple_cnn", min_input_size=32)
 def simple_cnn(in_chans: int = 1, input_size: int = 48) -> Backbone:
-    """Simple 5-conv CNN (64-128-256-512-512, pooling after each of the last four), ~4.5M params."""
+    """Simple 5-conv CNN (64-128-256-512-512, pooling after each of the last four), ~3.9M params."""
     widths = [64, 128, 256, 512, 512]
     layers: list[nn.Module] = []
     cin = in_chans
