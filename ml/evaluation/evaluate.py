@@ -85,7 +85,7 @@ def evaluate_checkpoint(
         probs = predict(ckpt, faces.images[keep], flip_tta=flip_tta)
     report = classification_report(probs, labels, ckpt.label_set.classes)
     regression = {}
-    if ckpt.va_head and faces.valence_arousal is not None:
+    if ckpt.va_head and faces.valence_arousal is not None and not np.isnan(faces.valence_arousal[keep]).all():
         regression = va_report(faces.valence_arousal[keep], _outputs(ckpt, faces.subset(keep)).va)
     png = None
     if confusion_png:

@@ -105,7 +105,7 @@ def _pearson(t: np.ndarray, p: np.ndarray) -> float:
     return float(np.corrcoef(t, p)[0, 1])
 
 
-def va_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+def va_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | int]:
     """Valence/arousal regression metrics from (N, 2) arrays: RMSE, Pearson, CCC, sign agreement.
 
     Per dimension (valence_*, arousal_*) and the mean of both (va_rmse, va_ccc) for model selection.
@@ -113,9 +113,11 @@ def va_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if t.ndim != 2 or t.shape[1] != 2 or t.shape != p.shape:
         raise ValueError(f"valence/arousal arrays must both be (N, 2), got {t.shape} and {p.shape}")
+    present = ~np.isnan(t).any(axis=1)  # rows without annotated V/A (NaN) are left out
+    t, p = t[present], p[present]
     if len(t) == 0:
-        raise ValueError("cannot evaluate on zero items")
-    report: dict[str, float] = {}
+        raise ValueError("cannot evaluate valence/arousal on zero annotated items")
+    report: dict[str, float] = {"va_evaluated": int(len(t))}
     for i, name in enumerate(("valence", "arousal")):
         report[f"{name}_rmse"] = float(np.sqrt(((t[:, i] - p[:, i]) ** 2).mean()))
         report[f"{name}_pearson"] = _pearson(t[:, i], p[:, i])

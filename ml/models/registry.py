@@ -75,6 +75,11 @@ class EmotionNet(nn.Module):
         self.head = nn.Linear(backbone.feature_dim, num_classes)
         self.va_head = nn.Linear(backbone.feature_dim, 2) if va_head else None
         self.keypoint_head = nn.Linear(backbone.feature_dim, 2 * num_keypoints) if num_keypoints else None
+        if self.keypoint_head is not None:
+            # Start by predicting (near) the crop centre: a default init can put points several crop
+            # widths away, and the first epochs would only undo that.
+            nn.init.normal_(self.keypoint_head.weight, std=1e-3)
+            nn.init.zeros_(self.keypoint_head.bias)
         self.num_classes = num_classes
         self.num_keypoints = num_keypoints
 

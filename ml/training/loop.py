@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ml.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ml.data import FaceSet, load_faceset, stratified_split
@@ -216,7 +215,7 @@ def check_task_data(train_set: FaceSet, val_set: FaceSet, task: str) -> None:
             raise ValueError(f"the {name} set is empty")
         if task in ("emotion", "both") and (faces.labels < 0).any():
             raise ValueError(f"task {task} needs an emotion label on every {name} item; some have none")
-        if task == "va" and faces.valence_arousal is None:
+        if task == "va" and not has_annotated_va(faces):
             raise ValueError(f"task va needs annotated valence/arousal (e.g. an AffectNet CSV) in the {name} data")
         if task == "keypoints" and faces.keypoints is None:
             raise ValueError(f"task keypoints needs keypoint annotations (facial-keypoints CSV) in the {name} data")
@@ -295,7 +294,7 @@ def batch_loss(
     if config.task == "both":
         return loss + va_loss(out.va, va_target)
     if out.va is not None and config.va_loss_weight > 0:
-        loss = loss + config.va_loss_weight * F.mse_loss(out.va, va_target)
+        loss = loss + config.va_loss_weight * va_loss(out.va, va_target, use_ccc=False)
     return loss
 
 
@@ -426,6 +425,16 @@ def predict_probs(
     return predictions.probs, predictions.va
 
 
+def has_annotated_va(faces: FaceSet) -> bool:
+    """Whether some item has annotated V/A (readers put NaN where a row has none)."""
+    return faces.valence_arousal is not None and bool((~np.isnan(faces.valence_arousal).any(axis=1)).any())
+
+
+def has_va_targets(faces: FaceSet) -> bool:
+    """Whether some item has V/A to measure: annotated, or derivable from emotion labels."""
+    return has_annotated_va(faces) if faces.valence_arousal is not None else bool((faces.labels >= 0).all())
+
+
 def landmarks_of(faces: FaceSet) -> np.ndarray | None:
     """The 68 landmarks a landmark model reads (AffectNet keeps them in `keypoints`), or None."""
     if faces.keypoints is not None and faces.keypoints.shape[1] == NUM_LANDMARKS:
@@ -446,6 +455,6 @@ def evaluate_model(
     if task in ("emotion", "both"):
         report = classification_report(predictions.probs, faces.labels, faces.label_set.classes)
         metrics.update(report.summary(), nll=report.nll)
-    if predictions.va is not None:
+    if predictions.va is not None and has_va_targets(faces):
         metrics.update(va_report(faces.va_targets(), predictions.va))
     return metrics

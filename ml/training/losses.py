@@ -42,9 +42,18 @@ def ccc_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (1 - 2 * covariance / denom.clamp_min(1e-8)).mean()
 
 
-def va_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """MSE + (1 - CCC): MSE pulls each prediction to its target, CCC fixes batch-level scale and offset."""
-    return F.mse_loss(pred, target) + ccc_loss(pred, target)
+def va_loss(pred: torch.Tensor, target: torch.Tensor, use_ccc: bool = True) -> torch.Tensor:
+    """MSE (+ 1 - CCC) over the rows whose V/A is annotated (AffectNet marks some rows missing: NaN).
+
+    MSE pulls each prediction to its target, CCC fixes batch-level scale and offset. A batch with
+    no annotated row gives a zero loss that still backpropagates (same graph on every DDP rank).
+    """
+    present = ~torch.isnan(target).any(dim=1)
+    if not present.any():
+        return pred.sum() * 0.0
+    pred, target = pred[present], target[present]
+    loss = F.mse_loss(pred, target)
+    return loss + ccc_loss(pred, target) if use_ccc else loss
 
 
 def masked_keypoint_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

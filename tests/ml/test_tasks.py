@@ -221,3 +221,17 @@ def test_a_landmark_model_trains_on_68_point_data_with_gaps(tmp_path, synthetic)
     assert np.isfinite(result.best_metrics["train_loss"]) and "accuracy" in result.best_metrics
     ckpt = load_checkpoint(result.best_checkpoint)
     assert ckpt.num_keypoints == 0 and "backbone.default_landmarks" in ckpt.state_dict
+
+
+def test_rows_without_annotated_va_are_left_out_of_loss_and_metrics():
+    """AffectNet marks some rows' V/A missing (NaN in the FaceSet)."""
+    pred = torch.tensor([[0.1, 0.2], [0.3, -0.4], [0.9, 0.9]], requires_grad=True)
+    target = torch.tensor([[0.0, 0.1], [0.5, -0.5], [float("nan"), float("nan")]])
+    loss = va_loss(pred, target)
+    loss.backward()
+    torch.testing.assert_close(loss, va_loss(pred[:2].detach(), target[:2]))
+    assert pred.grad[2].abs().sum() == 0
+    report = va_report(target.numpy(), pred.detach().numpy())
+    assert report["va_evaluated"] == 2 and np.isfinite(report["va_rmse"])
+    with pytest.raises(ValueError, match="zero annotated items"):
+        va_report(np.full((2, 2), np.nan), np.zeros((2, 2)))
