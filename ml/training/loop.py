@@ -122,7 +122,7 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
         frozen = epoch <= config.freeze_backbone_epochs
         if trainer is None or frozen != trainer_frozen:
             set_backbone_trainable(model, not frozen)
-            trainer, trainer_frozen = wrap_for_training(model, ctx), frozen
+            trainer, trainer_frozen = wrap_for_training(model, ctx, config.task), frozen
             if frozen:
                 log.info("epochs 1-%d: backbone frozen, training the heads only", config.freeze_backbone_epochs)
         model.train()
@@ -193,19 +193,20 @@ def set_backbone_trainable(model: EmotionNet, trainable: bool) -> None:
         parameter.requires_grad_(trainable)
 
 
-def wrap_for_training(model: EmotionNet, ctx: distributed.DistContext) -> torch.nn.Module:
+def wrap_for_training(model: EmotionNet, ctx: distributed.DistContext, task: str) -> torch.nn.Module:
     """The module the training steps call: the model itself, or a DDP wrapper under torchrun.
 
     DDP records which parameters need gradients when it is built, so it is rebuilt when the
-    backbone is unfrozen. find_unused_parameters: a task trains only some heads (V/A alone,
-    keypoints), and the other heads' parameters get no gradient.
+    backbone is unfrozen. find_unused_parameters: tasks va and keypoints leave the emotion
+    head without a gradient, which DDP must be told about (it costs a graph traversal per step).
     """
     if not ctx.enabled:
         return model
     from torch.nn.parallel import DistributedDataParallel
 
     device_ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=True)
+    unused = task in ("va", "keypoints")
+    return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=unused)
 
 
 def check_task_data(train_set: FaceSet, val_set: FaceSet, task: str) -> None:
