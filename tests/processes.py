@@ -80,8 +80,18 @@ def celery_worker(env: dict[str, str], log: Path, queues: str = "cpu,gpu"):
         "--loglevel",
         "INFO",
     ]
-    with running(command, env, log, ready=lambda: "ready." in log.read_text()) as process:
+    with running(command, env, log, ready=lambda: _worker_ready(log.read_text())) as process:
         yield process
+
+
+def _worker_ready(log_text: str) -> bool:
+    """Consuming, and its pool process has warmed the prediction pipeline (or said why not).
+
+    Waiting for the warm-up keeps it out of the first test's timings, and out of the way of a test
+    whose open transaction holds SQLite's write lock (the warm-up may register the bundled models).
+    """
+    warmed = "prediction pipeline for" in log_text or "could not warm up" in log_text
+    return "ready." in log_text and warmed
 
 
 def _answers(url: str) -> bool:

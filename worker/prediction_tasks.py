@@ -6,6 +6,7 @@ recorded on the upload as a message, not retried; a photo without faces is a suc
 """
 
 import logging
+import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
@@ -68,8 +69,11 @@ def warm_up_active_pipeline(**kwargs) -> None:
 
     from webapp.modelzoo.services import active_version
 
+    start = time.monotonic()
     try:
-        pipelines.pipeline_for(active_version())
+        version = active_version()
+        pipelines.pipeline_for(version)
+        log.info("prediction pipeline for %s ready in %.1f s", version.tag, time.monotonic() - start)
     except Exception as exc:
         log.warning("could not warm up the prediction pipeline: %s", exc)
     finally:

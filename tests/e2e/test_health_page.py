@@ -32,7 +32,7 @@ def test_visitor_sees_sections_and_admin_also_sees_training(live_app, page):
     page.get_by_role("button", name="Log in").click()
     expect(page.locator(".who")).to_have_text(f"{live_app.admin_username} (admin)")
     nav.get_by_role("link", name="Training").click()
-    expect(page.get_by_role("heading", name="Training")).to_be_visible()
+    expect(page.get_by_role("heading", name="Training", exact=True)).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()

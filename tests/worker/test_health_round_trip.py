@@ -7,7 +7,7 @@ import pytest
 
 from webapp.health import services
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_ping_task_runs_on_the_worker(worker):

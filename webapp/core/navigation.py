@@ -1,4 +1,4 @@
-"""The sections of the site, in menu order; a section without its own page yet shows the generic one."""
+"""The sections of the site, in menu order, each with its own page."""
 
 from dataclasses import dataclass
 
@@ -10,14 +10,12 @@ class Section:
     slug: str
     title: str
     summary: str
+    url_name: str
     staff_only: bool = False
-    url_name: str | None = None  # the built section's page; None = the generic section page
 
     @property
     def url(self) -> str:
-        if self.url_name:
-            return reverse(self.url_name)
-        return reverse("core:section", args=[self.slug])
+        return reverse(self.url_name)
 
 
 SECTIONS = [
@@ -49,8 +47,8 @@ SECTIONS = [
         "training",
         "Training",
         "Training runs of the architecture zoo on the GPU workers, with live progress.",
-        staff_only=True,
         url_name="training:list",
+        staff_only=True,
     ),
     Section(
         "leaderboard",

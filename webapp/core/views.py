@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.static import serve
@@ -12,15 +11,11 @@ def home(request):
 
 
 def section(request, slug: str):
-    """A section's landing page until the feature that fills it lands."""
+    """Old `/section/<slug>/` links (from before each section had its page) go to the section's page."""
     found = SECTIONS_BY_SLUG.get(slug)
     if found is None:
         raise Http404(f"No section {slug!r}")
-    if found.url_name:  # built: the generic page would wrongly say it is not
-        return redirect(found.url)
-    if found.staff_only and not request.user.is_staff:
-        return redirect_to_login(request.get_full_path())
-    return render(request, "core/section.html", {"section": found})
+    return redirect(found.url)
 
 
 def media(request, path: str):
