@@ -16,9 +16,15 @@ PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 def test_upload_result_landmarks_and_a_correction(live_app, page):
     log_in(page, live_app)
     page.get_by_role("navigation").get_by_role("link", name="Upload").click()
-    page.locator("#file-input").set_input_files(PHOTOS / "fer_two_faces.png")
+    # A real photograph first (a colour portrait, EXIF-free JPEG): one face, with a box.
+    page.locator("#file-input").set_input_files(PHOTOS / "astronaut.jpg")
+    portrait = page.locator(".upload-row").first
+    expect(portrait).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(portrait.locator(".phase")).to_have_text("1 face found")
+    expect(portrait.locator("svg rect.box")).to_have_count(1)
 
-    row = page.locator(".upload-row").first
+    page.locator("#file-input").set_input_files(PHOTOS / "fer_two_faces.png")
+    row = page.locator(".upload-row", has_text="fer_two_faces.png")
     expect(row).to_have_attribute("data-status", "done", timeout=60_000)
     expect(row.locator(".phase")).to_have_text("2 faces found")
     expect(row.locator(".face-summary li")).to_have_count(2)
