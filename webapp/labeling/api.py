@@ -2,17 +2,18 @@
 
 from dataclasses import asdict
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin, IsAnnotator
-from webapp.labeling import services
+from webapp.labeling import exports, services
 from webapp.labeling.models import Assignment, LabelingSession
 from webapp.labeling.selectors import progress
 from webapp.labeling.serializers import (
@@ -123,14 +124,36 @@ class ReleaseView(APIView):
 
 
 class AcceptView(APIView):
-    """Record the aggregated answers as the dataset's newest labels (source "crowd")."""
+    """Record the aggregated answers as the dataset's newest labels (source "crowd").
+
+    Accepting again replaces the labels of the session's previous acceptance (see docs/labeling.md).
+    """
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=AcceptSerializer, responses={201: None})
+    @extend_schema(request=AcceptSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, pk: int):
         data = AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = get_object_or_404(LabelingSession, pk=pk)
-        created = _labeling_errors(services.accept_aggregates, session, request.user, data.validated_data["method"])
-        return Response({"labels_created": created}, status=status.HTTP_201_CREATED)
+        result = _labeling_errors(services.accept_aggregates, session, request.user, data.validated_data["method"])
+        return Response(asdict(result), status=status.HTTP_201_CREATED)
+
+
+class SessionExportView(APIView):
+    """The session's annotations, per-item aggregates or FER+-style votes as a file (exports.EXPORTS); admins."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={(200, "text/csv"): bytes, (200, "application/json"): bytes})
+    def get(self, request, pk: int, kind: str):
+        return export_response(get_object_or_404(LabelingSession, pk=pk), kind)
+
+
+def export_response(session: LabelingSession, kind: str) -> HttpResponse:
+    if kind not in exports.EXPORTS:
+        raise NotFound(f"no export {kind!r}; choose one of {', '.join(exports.EXPORTS)}")
+    build, content_type = exports.EXPORTS[kind]
+    response = HttpResponse(build(session), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-{kind}"'
+    return response

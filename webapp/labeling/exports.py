@@ -1,4 +1,4 @@
-"""Exports of a session: raw annotations (CSV, JSON) and FER+-style vote counts (CSV)."""
+"""Exports of a session: raw annotations (CSV, JSON), per-item aggregates (CSV) and FER+-style vote counts (CSV)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import io
 import json
 
 from webapp.labeling.models import Annotation, LabelingSession
-from webapp.labeling.statistics import CATEGORIES, session_statistics
+from webapp.labeling.statistics import CATEGORIES, aggregate_rows, session_statistics
 
 RAW_COLUMNS = ["item_id", "source_name", "split", "annotator", "emotion", "not_face", "unsure", "valence",
                "arousal", "duration_ms", "prediction_shown", "created_at"]  # fmt: skip
+AGGREGATE_COLUMNS = ["item_id", "source_name", "split", "is_gold", "labels", "votes", "majority", "majority_share",
+                     "majority_tied", "dawid_skene", "dawid_skene_probability", "valence_mean", "valence_median",
+                     "valence_std", "arousal_mean", "arousal_median", "arousal_std"]  # fmt: skip
 # FER+ label.csv order: neutral, happiness, surprise, sadness, anger, disgust, fear, contempt, unknown, NF.
 FERPLUS_ORDER = ["neutral", "happy", "surprise", "sad", "anger", "disgust", "fear", "contempt", "unsure", "not_face"]
 
@@ -44,6 +47,24 @@ def raw_json(session: LabelingSession) -> str:
     return json.dumps(payload, indent=1)
 
 
+def aggregates_csv(session: LabelingSession) -> str:
+    """One row per answered item: the aggregates the session page shows, for analysis outside the app."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=AGGREGATE_COLUMNS)
+    writer.writeheader()
+    for row in aggregate_rows(session, session_statistics(session)):
+        a = row.aggregate
+        writer.writerow({
+            "item_id": row.item_id, "source_name": row.source_name, "split": row.split, "is_gold": row.is_gold,
+            "labels": a.labels, "votes": sum(a.votes.values()), "majority": a.majority,
+            "majority_share": a.majority_share, "majority_tied": a.tied, "dawid_skene": a.dawid_skene,
+            "dawid_skene_probability": a.dawid_skene_probability, "valence_mean": a.valence,
+            "valence_median": a.valence_median, "valence_std": a.valence_std, "arousal_mean": a.arousal,
+            "arousal_median": a.arousal_median, "arousal_std": a.arousal_std,
+        })  # fmt: skip
+    return out.getvalue()
+
+
 def ferplus_csv(session: LabelingSession) -> str:
     """No header; file name, face box, then 10 vote counts, as FER+'s label.csv. "unknown" = unsure."""
     unsure = {}
@@ -63,5 +84,13 @@ def ferplus_csv(session: LabelingSession) -> str:
         )
     return out.getvalue()
 
+
+# What views and the API offer: name -> (builder, content type).
+EXPORTS = {
+    "annotations.csv": (raw_csv, "text/csv"),
+    "annotations.json": (raw_json, "application/json"),
+    "aggregates.csv": (aggregates_csv, "text/csv"),
+    "votes-ferplus.csv": (ferplus_csv, "text/csv"),
+}
 
 assert set(FERPLUS_ORDER) == {*CATEGORIES, "unsure"}

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from webapp.datasets.models import EMOTION_CHOICES, Dataset, Item, va_range_constraints
+from webapp.datasets.models import EMOTION_CHOICES, Dataset, Item, Label, va_range_constraints
 
 
 def new_invite_token() -> str:
@@ -141,3 +141,25 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.annotator_id}: {self.emotion or ('not a face' if self.not_face else 'unsure')}"
+
+
+class Acceptance(models.Model):
+    """The session's accepted aggregate and the crowd Labels it wrote.
+
+    One per session: accepting again deletes the Labels listed here and writes the new ones,
+    so a session never leaves two sets of crowd labels in its dataset.
+    """
+
+    class Method(models.TextChoices):
+        MAJORITY = "majority", "Majority vote"
+        DAWID_SKENE = "dawid_skene", "Dawid-Skene"
+
+    session = models.OneToOneField(LabelingSession, on_delete=models.CASCADE, related_name="acceptance")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    labels = models.ManyToManyField(Label, related_name="+", help_text="the crowd labels this acceptance wrote")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_at = models.DateTimeField()
+    times = models.PositiveIntegerField(default=1, help_text="how often the session was accepted")
+
+    def __str__(self) -> str:
+        return f"session {self.session_id} accepted by {self.method}"

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q
 
-from webapp.labeling.models import Annotation, LabelingSession, SessionItem
+from webapp.labeling.models import Acceptance, Annotation, LabelingSession, SessionItem
 
 
 def progress(session: LabelingSession, annotator) -> dict[str, int]:
@@ -11,3 +11,17 @@ def progress(session: LabelingSession, annotator) -> dict[str, int]:
     )
     counts["my_labels"] = Annotation.objects.filter(session=session, annotator=annotator).count()
     return counts
+
+
+def acceptance(session: LabelingSession) -> dict | None:
+    """When, how and by whom the session was last accepted, and how many crowd labels that left."""
+    accepted = Acceptance.objects.filter(session=session).select_related("accepted_by").first()
+    if accepted is None:
+        return None
+    return {
+        "method": accepted.get_method_display(),
+        "accepted_at": accepted.accepted_at,
+        "accepted_by": accepted.accepted_by.username if accepted.accepted_by else None,
+        "times": accepted.times,
+        "labels": accepted.labels.count(),
+    }

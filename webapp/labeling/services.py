@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -23,7 +24,7 @@ from ml.taxonomy import EMOTIONS
 from webapp.accounts.roles import ANNOTATORS
 from webapp.datasets.models import Item, Label
 from webapp.datasets.selectors import latest_label_emotion, latest_prediction
-from webapp.labeling.models import Annotation, Assignment, LabelingSession, SessionItem
+from webapp.labeling.models import Acceptance, Annotation, Assignment, LabelingSession, SessionItem
 
 HOLD_FOR = timedelta(minutes=10)
 CANDIDATES = 20
@@ -223,7 +224,6 @@ def _check_answer(assignment, annotator, session, emotion, not_face, unsure, val
         raise LabelingError("this session asks for valence and arousal")
 
 
-@transaction.atomic
 def _shown_prediction(session: LabelingSession, session_item: SessionItem, claimed: str) -> str:
     """What the annotator saw: recorded only if the session allows it and it is the item's real prediction."""
     if session.show_prediction and claimed and claimed == session_item.prediction:
@@ -231,7 +231,9 @@ def _shown_prediction(session: LabelingSession, session_item: SessionItem, claim
     return ""
 
 
+@transaction.atomic
 def skip(assignment: Assignment, annotator) -> None:
+    """Give the slot back. Atomic: a row lock lasts one transaction (PostgreSQL refuses one outside)."""
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if assignment.annotator_id != annotator.pk or assignment.status != Assignment.Status.ACTIVE:
         raise LabelingError("you do not hold this item")
@@ -272,18 +274,49 @@ def create_guest_annotator(session: LabelingSession):
 # ---- accepting aggregates ---------------------------------------------------------------------
 
 
+@dataclass
+class AcceptResult:
+    method: str
+    labels_created: int
+    labels_replaced: int  # crowd labels of this session's previous acceptance, deleted
+
+
 @transaction.atomic
-def accept_aggregates(session: LabelingSession, user, method: str = "majority") -> int:
+def accept_aggregates(session: LabelingSession, user, method: str = "majority") -> AcceptResult:
     """Record the crowd's answer for every complete item as a new `crowd` Label.
 
-    The dataset's earlier labels stay; the newest label is the item's current one. Items
+    The dataset's other labels stay; the newest label is the item's current one. Items
     whose majority is tied, or whose answer is "not a face", get no emotion (their VA, if
-    asked, is still recorded). Returns the number of labels created.
+    asked, is still recorded). Accepting again (more answers came in, or the other method)
+    replaces the labels this session's previous acceptance wrote instead of adding a second
+    set, so a session counts once in the dataset and in training.
     """
+    if method not in Acceptance.Method.values:
+        raise LabelingError("method must be 'majority' or 'dawid_skene'")
+    # Serialises two accepts of one session, so neither misses the other's labels.
+    LabelingSession.objects.select_for_update().get(pk=session.pk)
+    labels = _aggregate_labels(session, user, method)
+    if not labels:
+        raise LabelingError("no complete item has an answer to accept yet")
+    acceptance = Acceptance.objects.filter(session=session).first()
+    replaced = 0
+    if acceptance is None:
+        acceptance = Acceptance(session=session, times=0)
+    else:
+        previous = list(acceptance.labels.values_list("pk", flat=True))
+        replaced = len(previous)
+        Label.objects.filter(pk__in=previous).delete()
+    acceptance.method, acceptance.accepted_by, acceptance.accepted_at = method, user, timezone.now()
+    acceptance.times += 1
+    acceptance.save()
+    acceptance.labels.set(Label.objects.bulk_create(labels))
+    return AcceptResult(method=method, labels_created=len(labels), labels_replaced=replaced)
+
+
+def _aggregate_labels(session: LabelingSession, user, method: str) -> list[Label]:
+    """Unsaved crowd Labels: one per complete, non-gold item whose aggregate says something."""
     from webapp.labeling.statistics import session_statistics
 
-    if method not in ("majority", "dawid_skene"):
-        raise LabelingError("method must be 'majority' or 'dawid_skene'")
     stats = session_statistics(session)
     complete = set(
         SessionItem.objects.filter(
@@ -311,8 +344,7 @@ def accept_aggregates(session: LabelingSession, user, method: str = "majority") 
                 created_by=user,
             )
         )
-    Label.objects.bulk_create(labels)
-    return len(labels)
+    return labels
 
 
 def release(session: LabelingSession, annotator, assignment_ids: list[int]) -> int:

@@ -37,13 +37,20 @@ class AnnotatorRow:
 @dataclass
 class ItemAggregate:
     item_id: int
-    votes: dict[str, int]
+    labels: int  # answers to the item, "unsure" included
+    votes: dict[str, int]  # answers naming a category (an emotion or not a face)
     majority: str | None
+    majority_share: float | None  # the majority's votes / all votes of the item
     tied: bool
     dawid_skene: str | None
-    valence: float | None
-    arousal: float | None
-    va_spread: float | None
+    dawid_skene_probability: float | None  # the posterior of that class
+    valence: float | None  # mean
+    arousal: float | None  # mean
+    va_spread: float | None  # hypot of the valence and arousal standard deviations
+    valence_median: float | None = None
+    arousal_median: float | None = None
+    valence_std: float | None = None  # population standard deviation (ddof 0)
+    arousal_std: float | None = None
 
 
 @dataclass
@@ -89,12 +96,11 @@ def session_statistics(session: LabelingSession) -> SessionStatistics:
     labels = np.array([CATEGORIES.index(r[3] or "not_face") for r in answered], dtype=np.int64)
     counts_matrix = vote_counts(items, labels, len(item_ids), len(CATEGORIES))
     majority, tied = majority_vote(counts_matrix)
-    has_votes = counts_matrix.sum(axis=1) > 0
-    ds_labels = None
+    ds_posteriors = None
     if len(answered):
         stats.fleiss_kappa = _safe(fleiss_kappa, counts_matrix)
         stats.alpha_emotion = _safe(krippendorff_alpha, items, labels, "nominal")
-        ds_labels = dawid_skene(items, annotators, labels, len(CATEGORIES)).labels
+        ds_posteriors = dawid_skene(items, annotators, labels, len(CATEGORIES)).posteriors
 
     va = [r for r in rows if r[5] is not None]
     va_items = np.array([item_index[r[0]] for r in va], dtype=np.int64)
@@ -102,22 +108,37 @@ def session_statistics(session: LabelingSession) -> SessionStatistics:
     if va:
         stats.alpha_valence = _safe(krippendorff_alpha, va_items, valence, "interval")
         stats.alpha_arousal = _safe(krippendorff_alpha, va_items, arousal, "interval")
-    v_summary = continuous_summary(va_items, valence, len(item_ids))
-    a_summary = continuous_summary(va_items, arousal, len(item_ids))
-
+    summaries = tuple(continuous_summary(va_items, values, len(item_ids)) for values in (valence, arousal))
+    answers = np.bincount([item_index[r[0]] for r in rows], minlength=len(item_ids))
     for pk, i in item_index.items():
-        stats.aggregates[pk] = ItemAggregate(
-            item_id=pk,
-            votes={c: int(n) for c, n in zip(CATEGORIES, counts_matrix[i], strict=True) if n},
-            majority=CATEGORIES[majority[i]] if has_votes[i] else None,
-            tied=bool(tied[i] and has_votes[i]),
-            dawid_skene=CATEGORIES[ds_labels[i]] if ds_labels is not None and has_votes[i] else None,
-            valence=_number(v_summary["mean"][i]),
-            arousal=_number(a_summary["mean"][i]),
-            va_spread=_number(np.hypot(v_summary["std"][i], a_summary["std"][i])),
-        )
+        stats.aggregates[pk] = _item_aggregate(pk, i, int(answers[i]), counts_matrix[i], majority[i], tied[i],
+                                               ds_posteriors, summaries)  # fmt: skip
     stats.annotators = _annotator_rows(session, rows, answered, items, annotators, labels, majority, annotator_ids)
     return stats
+
+
+def _item_aggregate(pk, i, answers, counts, majority, tied, ds_posteriors, summaries) -> ItemAggregate:
+    """One item's aggregate from row `i` of the session-wide arrays."""
+    total = int(counts.sum())
+    v, a = summaries
+    ds_class = int(ds_posteriors[i].argmax()) if ds_posteriors is not None and total else None
+    return ItemAggregate(
+        item_id=pk,
+        labels=answers,
+        votes={c: int(n) for c, n in zip(CATEGORIES, counts, strict=True) if n},
+        majority=CATEGORIES[majority] if total else None,
+        majority_share=round(int(counts[majority]) / total, 4) if total else None,
+        tied=bool(tied and total),
+        dawid_skene=CATEGORIES[ds_class] if ds_class is not None else None,
+        dawid_skene_probability=_number(ds_posteriors[i, ds_class]) if ds_class is not None else None,
+        valence=_number(v["mean"][i]),
+        arousal=_number(a["mean"][i]),
+        va_spread=_number(np.hypot(v["std"][i], a["std"][i])),
+        valence_median=_number(v["median"][i]),
+        arousal_median=_number(a["median"][i]),
+        valence_std=_number(v["std"][i]),
+        arousal_std=_number(a["std"][i]),
+    )
 
 
 def _number(value) -> float | None:
@@ -144,3 +165,26 @@ def _annotator_rows(session, rows, answered, items, annotators, labels, majority
             )
         )
     return result
+
+
+@dataclass
+class AggregateRow:
+    """An item's aggregate with what a reader needs to find the item."""
+
+    item_id: int
+    source_name: str
+    split: str
+    is_gold: bool
+    aggregate: ItemAggregate
+
+
+def aggregate_rows(session: LabelingSession, stats: SessionStatistics) -> list[AggregateRow]:
+    """Every answered item of the session, by item id, with its file name and split."""
+    info = {
+        item_id: (name, split, gold)
+        # the whole session in one query: an `item_id__in` list would outgrow SQLite's parameter limit
+        for item_id, name, split, gold in SessionItem.objects.filter(session=session).values_list(
+            "item_id", "item__source_name", "item__split", "is_gold"
+        )
+    }
+    return [AggregateRow(pk, *info[pk], stats.aggregates[pk]) for pk in sorted(stats.aggregates) if pk in info]

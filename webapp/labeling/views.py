@@ -3,23 +3,21 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.http import Http404, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from ml.taxonomy import EMOTIONS
 from webapp.accounts import roles
-from webapp.labeling import exports, services
+from webapp.labeling import charts, exports, selectors, services
+from webapp.labeling.api import export_response
 from webapp.labeling.forms import SessionForm
 from webapp.labeling.models import LabelingSession
-from webapp.labeling.statistics import session_statistics
+from webapp.labeling.statistics import aggregate_rows, session_statistics
 
 admin_required = user_passes_test(roles.is_admin)
 annotator_required = user_passes_test(roles.is_annotator)
-EXPORTS = {
-    "annotations.csv": (exports.raw_csv, "text/csv"),
-    "annotations.json": (exports.raw_json, "application/json"),
-    "votes-ferplus.csv": (exports.ferplus_csv, "text/csv"),
-}
+AGGREGATES_PER_PAGE = 50
 
 
 @login_required
@@ -47,13 +45,29 @@ def session_list(request):
 @admin_required
 def session_detail(request, pk: int):
     session = get_object_or_404(LabelingSession.objects.select_related("dataset"), pk=pk)
+    stats = session_statistics(session)
+    items = Paginator(aggregate_rows(session, stats), AGGREGATES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "session": session,
-        "stats": session_statistics(session),
+        "stats": stats,
+        "items": items,
+        "distribution": charts.label_distribution(stats),
+        "scatters": _scatters(stats),
+        "va_chart": charts.va_points(stats) if session.asks_va else None,
+        "acceptance": selectors.acceptance(session),
         "invite_url": request.build_absolute_uri(f"/labeling/join/{session.invite_token}/"),
-        "exports": list(EXPORTS),
+        "exports": list(exports.EXPORTS),
     }
     return render(request, "labeling/detail.html", context)
+
+
+def _scatters(stats) -> list[dict]:
+    return [
+        {"id": "gold-plot", "data": charts.annotator_scatter(stats, "gold_accuracy"),
+         "caption": "Agreement with the majority against accuracy on gold items (annotators with gold answers)."},
+        {"id": "speed-plot", "data": charts.annotator_scatter(stats, "labels_per_minute"),
+         "caption": "Agreement with the majority against speed: fast and disagreeing may mean not looking."},
+    ]  # fmt: skip
 
 
 @annotator_required
@@ -81,10 +95,6 @@ def join(request, token: str):
 
 @admin_required
 def export(request, pk: int, kind: str):
-    if kind not in EXPORTS:
+    if kind not in exports.EXPORTS:
         raise Http404(f"no export {kind!r}")
-    session = get_object_or_404(LabelingSession, pk=pk)
-    build, content_type = EXPORTS[kind]
-    response = HttpResponse(build(session), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-{kind}"'
-    return response
+    return export_response(get_object_or_404(LabelingSession, pk=pk), kind)

@@ -68,7 +68,8 @@ def test_statistics_and_accept_api(admin_client, annotator, session):
     stats = admin_client.get(f"/api/labeling/sessions/{session.pk}/statistics/").json()
     assert (stats["annotations"], stats["complete_items"], stats["fleiss_kappa"]) == (1, 1, None)
     response = admin_client.post(f"/api/labeling/sessions/{session.pk}/accept/", {"method": "majority"}, format="json")
-    assert response.status_code == 201 and response.json() == {"labels_created": 1}
+    assert response.status_code == 201
+    assert response.json() == {"method": "majority", "labels_created": 1, "labels_replaced": 0}
 
 
 def test_pages(client, admin_user, annotator, session):

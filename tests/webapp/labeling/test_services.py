@@ -150,7 +150,7 @@ def test_accepting_the_majority_adds_crowd_labels_and_keeps_the_old_ones(fer_sma
     for annotator in (first, second):
         while assignment := services.next_assignment(session, annotator):
             services.submit(assignment, annotator, emotion="contempt", duration_ms=10)
-    assert services.accept_aggregates(session, admin_user) == 7
+    assert services.accept_aggregates(session, admin_user).labels_created == 7
     crowd = Label.objects.filter(source="crowd")
     assert crowd.count() == 7 and {label.emotion for label in crowd} == {"contempt"}
     assert Label.objects.filter(source="original").count() == 21
