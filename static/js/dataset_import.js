@@ -30,6 +30,12 @@
       link.href = `/datasets/${job.dataset_id}/`;
       link.textContent = `Import finished: open ${job.dataset}`;
       phase.appendChild(link);
+      if (job.error_count) {  // the list stays readable after this page is left
+        const errorsLink = document.createElement("a");
+        errorsLink.href = `/datasets/imports/${job.id}/`;
+        errorsLink.textContent = `${job.error_count} row errors`;
+        phase.append(" · ", errorsLink);
+      }
       form.querySelector("button").disabled = false;
     } else if (job.status === "failed") {
       phase.textContent = "Import failed.";

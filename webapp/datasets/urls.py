@@ -7,6 +7,7 @@ urlpatterns = [
     path("datasets/", views.dataset_list, name="list"),
     path("datasets/<int:pk>/", views.dataset_detail, name="detail"),
     path("datasets/items/<int:pk>/", views.item_detail, name="item"),
+    path("datasets/imports/<int:pk>/", views.import_detail, name="import"),
     path("api/datasets/", api.DatasetListView.as_view(), name="api-list"),
     path("api/datasets/<int:pk>/", api.DatasetDetailView.as_view(), name="api-detail"),
     path("api/datasets/<int:pk>/items/", api.DatasetItemsView.as_view(), name="api-items"),

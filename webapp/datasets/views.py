@@ -31,6 +31,14 @@ def dataset_list(request):
     return render(request, "datasets/list.html", context)
 
 
+@admin_required
+def import_detail(request, pk: int):
+    """A finished (or running) import's counters and the row errors it stored, after the live view is gone."""
+    job = get_object_or_404(ImportJob.objects.select_related("dataset"), pk=pk)
+    context = {"job": job, "errors_left_out": max(0, job.error_count - len(job.errors))}
+    return render(request, "datasets/import.html", context)
+
+
 @login_required
 def dataset_detail(request, pk: int):
     dataset = get_object_or_404(selectors.datasets_with_counts(), pk=pk)

@@ -4,7 +4,7 @@ import pytest
 
 from tests.archives import FER2013_SMALL, zip_folder
 from webapp.datasets.importing import run_import
-from webapp.datasets.models import Item
+from webapp.datasets.models import ImportJob, Item
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +36,29 @@ def test_detail_histogram_filters_and_item(client, admin_user, imported):
     item = Item.objects.filter(split="val", labels__emotion="sad").get()
     detail = client.get(f"/datasets/items/{item.pk}/").content.decode()
     assert item.content_hash in detail and "Original dataset label" in detail
+
+
+def test_a_finished_imports_row_errors_stay_viewable(
+    client, admin_client, admin_user, annotator, post_import, tmp_path
+):
+    good = next((FER2013_SMALL / "train" / "happy").glob("*.jpg")).read_bytes()
+    extra = {"train/happy/truncated.jpg": good[:300], "train/misc/face.jpg": good[::-1]}
+    job = run_import(post_import(zip_folder(FER2013_SMALL, tmp_path / "bad.zip", extra=extra)).json()["id"])
+    assert (job.status, job.error_count) == ("done", 2)
+
+    api = admin_client.get(f"/api/imports/{job.pk}/").json()
+    assert api["error_count"] == 2
+    assert {e["where"] for e in api["errors"]} == {"train/happy/truncated.jpg", "train/misc/face.jpg"}
+
+    client.force_login(admin_user)
+    listing = client.get("/datasets/").content.decode()
+    assert f'href="/datasets/imports/{job.pk}/" class="import-errors">2 row errors</a>' in listing
+    page = client.get(f"/datasets/imports/{job.pk}/").content.decode()
+    assert page.count("<tr><td>") == 2 and "train/misc/face.jpg" in page and "unknown emotion name" in page
+    assert "errors-left-out" not in page
+
+    ImportJob.objects.filter(pk=job.pk).update(error_count=502)  # as when more errors came than are stored
+    assert "500 more errors were counted but not stored" in client.get(f"/datasets/imports/{job.pk}/").content.decode()
+    assert client.get("/datasets/imports/999999/").status_code == 404
+    client.force_login(annotator)
+    assert client.get(f"/datasets/imports/{job.pk}/").status_code == 302  # admins only
