@@ -4,7 +4,7 @@
   const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
   const $ = (id) => document.getElementById(id);
   const SVG = "http://www.w3.org/2000/svg";
-  const COLORS = {train_loss: "#b3261e", accuracy: "#1b7f3b", macro_f1: "#4a7bd0"};
+  const COLORS = {train_loss: "#b3261e", accuracy: "#1b7f3b", macro_f1: "#4a7bd0", va_ccc: "#8a4fb5", keypoint_rmse: "#c77700"};
 
   function duration(seconds) {
     if (seconds == null) return "";
@@ -51,7 +51,9 @@
     const rows = evaluations.map((e) => {
       const tr = document.createElement("tr");
       const perClass = Object.entries(e.per_class).map(([c, s]) => `${c} ${s.f1.toFixed(2)}`).join(" · ");
-      const cells = [e.dataset, e.split, e.metrics.num_items, e.metrics.accuracy.toFixed(4), e.metrics.macro_f1.toFixed(4), perClass];
+      const figure = (key) => (e.metrics[key] == null ? "–" : e.metrics[key].toFixed(4));
+      const cells = [e.dataset, e.split, e.metrics.num_items, figure("accuracy"), figure("macro_f1"), figure("va_ccc"),
+        figure("keypoint_rmse"), perClass];
       cells.forEach((value) => { const td = document.createElement("td"); td.textContent = value; tr.appendChild(td); });
       const td = document.createElement("td");
       if (e.confusion_png_url) {
@@ -88,7 +90,11 @@
       model.appendChild(a);
     }
     drawCurves($("curve-loss"), run.history, ["train_loss"]);
-    drawCurves($("curve-metrics"), run.history, ["accuracy", "macro_f1"], [0, 1]);
+    // Each task's validation figures: accuracy/macro-F1 and V/A CCC lie in [-1, 1] or [0, 1]; keypoint RMSE is pixels.
+    if (run.task === "keypoints") drawCurves($("curve-metrics"), run.history, ["keypoint_rmse"]);
+    else if (run.task === "va") drawCurves($("curve-metrics"), run.history, ["va_ccc"], [-1, 1]);
+    else if (run.task === "both") drawCurves($("curve-metrics"), run.history, ["accuracy", "macro_f1", "va_ccc"], [-1, 1]);
+    else drawCurves($("curve-metrics"), run.history, ["accuracy", "macro_f1"], [0, 1]);
     showEvaluations(run.evaluations);
   }
 

@@ -8,6 +8,7 @@ item's current label (its newest label of any source), so leaderboard cells comp
 from __future__ import annotations
 
 import logging
+import math
 import statistics
 import tempfile
 import time
@@ -31,47 +32,95 @@ LATENCY_RUNS, LATENCY_WARMUP = 30, 5
 def evaluate_version(
     version: ModelVersion, datasets: list[Dataset] | None = None, work_dir: Path | None = None
 ) -> list[Evaluation]:
-    """Evaluate on every dataset (or the ones given) whose labels share classes with the model."""
+    """Evaluate on every dataset (or the ones given) that holds what the model predicts.
+
+    Emotion models: datasets sharing classes with it; their V/A head (if any) is also measured
+    where the dataset has annotated V/A. V/A models: datasets with annotated V/A. Keypoint
+    models: datasets with keypoint labels of the same number of points.
+    """
     from ml.checkpoint import load_checkpoint
 
-    classes = set(load_checkpoint(version.path).label_set.classes)
+    checkpoint = load_checkpoint(version.path)
+    task = data_task(checkpoint)
     datasets = list(Dataset.objects.all()) if datasets is None else datasets
     evaluations = []
     with tempfile.TemporaryDirectory(prefix="fer-eval-") as scratch:
         base = Path(work_dir or scratch)
         for dataset in datasets:
             try:
-                data = materialize([dataset], ALL_SOURCES, base / f"dataset-{dataset.pk}")
+                data = materialize([dataset], ALL_SOURCES, base / f"dataset-{dataset.pk}-{task}", task=task)
             except NothingToTrainOn:
-                continue  # no labelled item at all
-            evaluation = evaluate_on(version, dataset, data, classes)
+                continue  # nothing this model can be measured against
+            evaluation = evaluate_on(version, dataset, data, checkpoint)
             if evaluation is not None:
                 evaluations.append(evaluation)
     return evaluations
 
 
-def evaluate_on(version: ModelVersion, dataset: Dataset, data: Materialized, classes: set[str]) -> Evaluation | None:
-    """One Evaluation row (created or refreshed), or None when the label sets barely overlap."""
+def data_task(checkpoint) -> str:
+    """The materialisation a checkpoint is measured on: its own task's labels.
+
+    An emotion model with a V/A head is measured like `both`, so the dataset's annotated V/A
+    (never V/A derived from its emotions) is the ground truth for VA CCC.
+    """
+    if checkpoint.task in ("va", "keypoints"):
+        return checkpoint.task
+    return "both" if checkpoint.va_head else "emotion"
+
+
+def evaluate_on(version: ModelVersion, dataset: Dataset, data: Materialized, checkpoint) -> Evaluation | None:
+    """One Evaluation row (created or refreshed), or None when the dataset cannot measure the model."""
     from ml.evaluation.evaluate import evaluate_checkpoint
 
-    role = data.held_out_role if data.counts.get(data.held_out_role) else "train"
-    shared = classes & set(data.counts.get(role, {}))
-    if len(shared) < MIN_SHARED_CLASSES:
-        log.info("skip %s on %s: shares %d classes", version.tag, dataset.name, len(shared))
+    role = data.held_out_role if data.size(data.held_out_role) else "train"
+    why_not = _incomparable(checkpoint, data, role)
+    if why_not:
+        log.info("skip %s on %s: %s", version.tag, dataset.name, why_not)
         return None
-    png_name = f"evaluations/{version.pk}/dataset-{dataset.pk}-{role}.png"
-    result = evaluate_checkpoint(version.path, data.root, role, Path(settings.MEDIA_ROOT) / png_name)
+    classifies = checkpoint.task not in ("va", "keypoints")
+    png_name = f"evaluations/{version.pk}/dataset-{dataset.pk}-{role}.png" if classifies else ""
+    path, split = data.source(role)
+    result = evaluate_checkpoint(version.path, path, split, Path(settings.MEDIA_ROOT) / png_name if png_name else None)
     report = result.report
-    metrics = {**report.summary(), "nll": report.nll, "num_items": report.num_items,
-               "items_dropped": result.items_dropped}  # fmt: skip
     evaluation, _ = Evaluation.objects.update_or_create(
         model_version=version,
         dataset=dataset,
         split=role,
-        defaults={"metrics": metrics, "per_class": report.per_class, "classes": report.classes,
-                  "confusion": report.confusion, "confusion_png": png_name},
-    )  # fmt: skip
+        defaults={
+            "metrics": evaluation_metrics(result, data.size(role)),
+            "per_class": report.per_class if report else {},
+            "classes": report.classes if report else [],
+            "confusion": report.confusion if report else [],
+            "confusion_png": png_name,
+        },
+    )
     return evaluation
+
+
+def _incomparable(checkpoint, data: Materialized, role: str) -> str | None:
+    """Why this held-out data cannot measure the checkpoint, or None."""
+    if checkpoint.task == "keypoints":
+        if data.num_keypoints != checkpoint.num_keypoints:
+            return f"{data.num_keypoints or 'no'} keypoints per item, the model predicts {checkpoint.num_keypoints}"
+        return None
+    if checkpoint.task == "va":
+        return None if data.va_items.get(role) else "no annotated valence/arousal in the held-out split"
+    shared = set(checkpoint.label_set.classes) & set(data.counts.get(role, {}))
+    if len(shared) < MIN_SHARED_CLASSES:
+        return f"shares {len(shared)} classes"
+    return None
+
+
+def evaluation_metrics(result, items: int) -> dict:
+    """The figures of one evaluation, JSON-safe: classification summary, V/A and keypoint metrics.
+
+    `report` is None for V/A-only and keypoint models; their figures are in `regression`.
+    A non-finite figure (a metric undefined on this data) is stored as null, not as NaN.
+    """
+    metrics = {"num_items": items, "items_dropped": result.items_dropped, **result.regression}
+    if result.report is not None:
+        metrics.update(result.report.summary(), nll=result.report.nll, num_items=result.report.num_items)
+    return {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in metrics.items()}
 
 
 def measure_cpu_latency(version: ModelVersion) -> float:

@@ -20,8 +20,11 @@ class TrainingRun(models.Model):
         CANCELLED = "cancelled"
 
     class Task(models.TextChoices):
-        EMOTION = "emotion", "Emotion classes"
-        BOTH = "both", "Emotion + valence/arousal (derived from the labels)"
+        # The labels say what each task learns from; webapp.training.materialize writes them for ml.
+        EMOTION = "emotion", "Emotion classes, from emotion labels"
+        BOTH = "both", "Emotion + valence/arousal: V/A annotated where labels have it, else derived from the emotion"
+        VA = "va", "Valence/arousal only, from annotated V/A (AffectNet imports, crowd or correction labels)"
+        KEYPOINTS = "keypoints", "Facial keypoints, from keypoint labels (facial-keypoints imports, 68 landmarks)"
 
     class Queue(models.TextChoices):
         GPU = "gpu", "GPU workers"

@@ -28,7 +28,7 @@ from webapp.modelzoo import evaluation as model_evaluation
 from webapp.modelzoo.models import ModelVersion
 from webapp.modelzoo.services import register_checkpoint
 from webapp.training import services
-from webapp.training.materialize import Materialized, materialize
+from webapp.training.materialize import CLASS_FOLDERS, Materialized, materialize
 from webapp.training.models import TrainingRun
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 1.0
 TRAINED_MARKER = "result.json"
 TRAINED_MODELS_DIR = "models/trained"
+# What the log says about a validation or an evaluation, whichever of these the task measures.
+HEADLINE_METRICS = ("accuracy", "macro_f1", "va_ccc", "va_rmse", "keypoint_rmse")
 
 
 class RunStopped(Exception):
@@ -103,7 +105,7 @@ class Progress:
         if metrics:  # the epoch ended: ml validated and wrote last.pt
             self.history = [h for h in self.history if h["epoch"] < epoch] + [_epoch_entry(metrics)]
             fields["history"] = self.history
-            shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("accuracy", "macro_f1", "va_ccc") if k in metrics)
+            shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in HEADLINE_METRICS if k in metrics)
             log.info("epoch %d/%d: loss %.4f, validation %s", epoch, epochs, metrics["train_loss"], shown)
         now = time.monotonic()
         if metrics or now - self.last_saved >= PROGRESS_EVERY_SECONDS:
@@ -112,7 +114,8 @@ class Progress:
 
 
 def _epoch_entry(metrics: dict) -> dict:
-    keys = ("epoch", "train_loss", "accuracy", "macro_f1", "weighted_f1", "nll", "va_ccc", "va_rmse", "lr")
+    keys = ("epoch", "train_loss", "accuracy", "macro_f1", "weighted_f1", "nll", "va_ccc", "va_rmse", "keypoint_rmse",
+            "lr")  # fmt: skip
     return {k: float(metrics[k]) if k != "epoch" else int(metrics[k]) for k in keys if k in metrics}
 
 
@@ -127,11 +130,15 @@ def train_config(run: TrainingRun, data: Materialized, out_dir: Path):
     from ml.training import TrainConfig
 
     config = TrainConfig.from_dict(run.config)
-    config.arch, config.data, config.out_dir = run.architecture, data.root, str(out_dir)
-    config.train_split = "train"
-    config.val_split = "val" if "val" in data.roles else None  # None: ml holds out val_fraction itself
+    config.arch, config.out_dir = run.architecture, str(out_dir)
+    config.data, config.train_split = data.source("train")
+    config.val_data, config.val_split = data.source("val") if "val" in data.roles else (None, None)
+    if data.layout == CLASS_FOLDERS:
+        config.val_data = None  # the same tree; the split names the folder
+    # None and None: ml holds out val_fraction of the training data itself.
     config.task = run.task
-    config.va_head = run.task == TrainingRun.Task.BOTH  # "both": V/A from the labels' circumplex, as a second head
+    # "both": a second head on V/A, annotated where the data has them, else from the labels' circumplex.
+    config.va_head = run.task == TrainingRun.Task.BOTH
     config.device = "auto"  # CUDA when the worker has it
     config.resume, config.log_every = True, 1
     return config
@@ -177,14 +184,14 @@ def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail
 
     folder = services.run_dir(run)
     log.info("attempt %d on %s, %s", run.attempts, run.worker_host, run.device)
-    data = materialize(list(run.datasets.all()), run.label_sources, folder / "data")
+    data = materialize(list(run.datasets.all()), run.label_sources, folder / "data", task=run.task)
+    log.info("data (%s): %s items per split%s", data.layout, data.items, _skipped_note(data))
     services.save_progress(run.pk, owner, data_summary=data.to_dict())
     checkpoints = folder / "checkpoints"
     if not (folder / TRAINED_MARKER).is_file():
         config = train_config(run, data, checkpoints)
         _say_where_training_starts(run, owner, checkpoints, config.epochs)
-        n_train = sum(data.counts["train"].values())
-        steps = math.ceil(n_train / config.batch_size)
+        steps = math.ceil(data.size("train") / config.batch_size)
         if config.max_steps_per_epoch:
             steps = min(steps, config.max_steps_per_epoch)
         result = train(config, progress=Progress(run, owner, heartbeat, tail, steps))
@@ -192,6 +199,10 @@ def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail
                    "stopped_early": result.stopped_early}  # fmt: skip
         (folder / TRAINED_MARKER).write_text(json.dumps(summary, default=float))
     return _register_best(run, checkpoints / "best.pt")
+
+
+def _skipped_note(data: Materialized) -> str:
+    return "".join(f"; {n} left out: {why}" for why, n in data.skipped.items())
 
 
 def _say_where_training_starts(run: TrainingRun, owner: str, checkpoints: Path, epochs: int) -> None:
@@ -227,5 +238,5 @@ def _evaluate(version: ModelVersion, tail: LogTail) -> None:
     log.info("CPU latency %.2f ms per face", latency)
     for evaluation in model_evaluation.evaluate_version(version):
         m = evaluation.metrics
-        log.info("evaluated on %s/%s: accuracy %.4f, macro-F1 %.4f (%d items)", evaluation.dataset.name,
-                 evaluation.split, m["accuracy"], m["macro_f1"], m["num_items"])  # fmt: skip
+        shown = ", ".join(f"{k} {m[k]:.4f}" for k in HEADLINE_METRICS if m.get(k) is not None)
+        log.info("evaluated on %s/%s: %s (%d items)", evaluation.dataset.name, evaluation.split, shown, m["num_items"])

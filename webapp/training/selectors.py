@@ -42,5 +42,32 @@ def architecture_names() -> list[str]:
     return list_models()
 
 
+def missing_labels(task: str, datasets, sources: list[str]) -> str | None:
+    """Why these datasets and label sources cannot teach `task` (a message for the launch form), or None.
+
+    Checked before a run is recorded, so a launch that could only fail on the worker is refused with a 400.
+    va also needs an emotion on the same items: ml's AffectNet reader drops rows without one.
+    """
+    from webapp.datasets.models import Label
+    from webapp.training.materialize import annotated_va_labels, keypoint_labels
+
+    labels = Label.objects.filter(item__dataset__in=datasets, source__in=sources)
+    if task == TrainingRun.Task.KEYPOINTS:
+        if not keypoint_labels(datasets, sources).exists():
+            return "the chosen datasets have no keypoint label from these sources (import facial keypoints)"
+        return None
+    if task == TrainingRun.Task.VA:
+        va_items = annotated_va_labels(datasets, sources).values("item_id")
+        if not labels.filter(item_id__in=va_items, emotion__isnull=False).exists():
+            return (
+                "the chosen datasets have no item with annotated valence/arousal and an emotion label from these "
+                "sources (import AffectNet, or accept a labeling session that collects V/A)"
+            )
+        return None
+    if not labels.filter(emotion__isnull=False).exists():
+        return "the chosen datasets have no emotion label from these sources"
+    return None
+
+
 def runs() -> QuerySet[TrainingRun]:
     return TrainingRun.objects.select_related("model_version", "created_by").prefetch_related("datasets")

@@ -45,13 +45,9 @@ class LaunchSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"input_size": [f"{spec.name} needs an input size of at least {spec.min_input_size}"]}
             )
-        labelled = Label.objects.filter(
-            item__dataset__in=data["datasets"], source__in=data["label_sources"], emotion__isnull=False
-        )
-        if not labelled.exists():
-            raise serializers.ValidationError(
-                {"label_sources": ["the chosen datasets have no emotion label from these sources"]}
-            )
+        missing = selectors.missing_labels(data["task"], data["datasets"], data["label_sources"])
+        if missing:
+            raise serializers.ValidationError({"label_sources": [missing]})
         if data["freeze_backbone_epochs"] >= data["epochs"]:
             raise serializers.ValidationError(
                 {"freeze_backbone_epochs": ["must be fewer than the epochs, or nothing is fine-tuned"]}

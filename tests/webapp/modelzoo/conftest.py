@@ -1,1 +1,8 @@
-from tests.webapp.training.conftest import fer2013, ferplus, import_dataset, sent_tasks  # noqa: F401
+from tests.webapp.training.conftest import (  # noqa: F401
+    affectnet,
+    facial_keypoints,
+    fer2013,
+    ferplus,
+    import_dataset,
+    sent_tasks,
+)

@@ -108,3 +108,62 @@ def test_latency_shows_in_the_model_api(admin_client, bundled):
     evaluation.measure_cpu_latency(bundled)
     body = admin_client.get(f"/api/models/{bundled.pk}/").json()
     assert body["cpu_latency_ms"] == ModelVersion.objects.get(pk=bundled.pk).cpu_latency_ms
+
+
+def tiny_version(name: str, seed: int, **kwargs) -> ModelVersion:
+    path = write_tiny_checkpoint(Path(settings.MEDIA_ROOT) / "models" / "trained" / f"{name}.pt", seed=seed, **kwargs)
+    return services.register_checkpoint(path, source="trained", name=name)[0]
+
+
+def test_a_va_head_is_measured_against_annotated_va_only(trained, affectnet, fer2013):
+    from tests.webapp.training.conftest import hold_out
+
+    hold_out(affectnet)
+    evaluations = {e.dataset.name: e for e in evaluation.evaluate_version(trained)}
+
+    on_affectnet = evaluations["affectnet-tiny"].metrics
+    assert on_affectnet["num_items"] == 2 and on_affectnet["va_evaluated"] == 2
+    assert {"accuracy", "macro_f1", "va_ccc", "va_rmse", "valence_pearson", "arousal_sign_agreement"} <= set(
+        on_affectnet
+    )  # fmt: skip
+    assert -1 <= on_affectnet["va_ccc"] <= 1 and on_affectnet["va_rmse"] > 0
+    # FER-2013 has no annotated V/A: its classes' circumplex V/A is never taken for ground truth.
+    assert "va_ccc" not in evaluations["fer2013-tiny"].metrics and "accuracy" in evaluations["fer2013-tiny"].metrics
+
+
+def test_va_and_keypoint_models_are_measured_where_their_labels_are(affectnet, facial_keypoints, fer2013):
+    from tests.webapp.training.conftest import hold_out
+
+    hold_out(affectnet)
+    hold_out(facial_keypoints)
+    va_only = tiny_version("va-only", 4, task="va")
+    kaggle = tiny_version("kaggle-points", 5, task="keypoints", num_keypoints=15)
+
+    [on_va] = evaluation.evaluate_version(va_only)
+    [on_points] = evaluation.evaluate_version(kaggle)  # AffectNet's 68 landmarks are another layout: not compared
+
+    assert on_va.dataset == affectnet and on_va.metrics["va_evaluated"] == 2 and "accuracy" not in on_va.metrics
+    assert (on_va.per_class, on_va.confusion, on_va.confusion_png) == ({}, [], "")
+    assert on_points.dataset == facial_keypoints and on_points.metrics["keypoint_rmse"] > 0
+    assert on_points.metrics["num_items"] == 1 and on_points.metrics["keypoints_evaluated"] == 15
+
+
+def test_leaderboard_shows_va_ccc_and_keypoint_rmse_columns(client, admin_user, trained, affectnet, facial_keypoints,
+                                                            sent_tasks):  # fmt: skip
+    from tests.webapp.training.conftest import hold_out
+
+    hold_out(affectnet)
+    hold_out(facial_keypoints)
+    kaggle = tiny_version("kaggle-points", 5, task="keypoints", num_keypoints=15)
+    [on_affectnet] = evaluation.evaluate_version(trained, [affectnet])
+    [on_points] = evaluation.evaluate_version(kaggle, [facial_keypoints])
+    client.force_login(admin_user)
+
+    page = client.get("/leaderboard/").content.decode()
+
+    for title in ("accuracy", "macro-F1", "VA CCC"):
+        assert f'affectnet-tiny<br><span class="muted">val · {title}' in page
+    assert 'keypoints-tiny<br><span class="muted">val · keypoint RMSE' in page
+    assert f'data-value="{on_affectnet.metrics["va_ccc"]}"' in page
+    assert f'data-value="{on_points.metrics["keypoint_rmse"]}"' in page
+    assert 'data-key="keypoints-tiny/val/keypoint_rmse" data-lower-better' in page

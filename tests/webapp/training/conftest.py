@@ -10,6 +10,10 @@ from webapp.datasets.importing import run_import
 FER_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fer"
 FER2013 = FER_FIXTURES / "fer2013"  # train/ (5 per class) and val/ (1 per class), 7 classes
 FERPLUS = FER_FIXTURES / "ferplus"  # FER2013Train/ and FER2013Valid/ with label.csv votes
+DATASET_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "datasets"
+# Constructed: 8 rows over FER faces; 6 with an emotion (5 of them with V/A), one "uncertain" with V/A, one error.
+AFFECTNET = DATASET_FIXTURES / "affectnet_small"
+KEYPOINTS = DATASET_FIXTURES / "facial_keypoints_small.csv"  # 4 faces, Kaggle's 15 points (two rows only 4)
 
 
 @pytest.fixture
@@ -31,6 +35,31 @@ def fer2013(import_dataset):
 @pytest.fixture
 def ferplus(import_dataset):
     return import_dataset(FERPLUS, "ferplus-tiny", "ferplus")
+
+
+@pytest.fixture
+def affectnet(import_dataset):
+    """The constructed AffectNet rows, all in `train` (its CSV is training.csv)."""
+    return import_dataset(AFFECTNET, "affectnet-tiny", "affectnet")
+
+
+@pytest.fixture
+def facial_keypoints(post_import):
+    """The constructed facial-keypoints CSV: 4 items with no emotion, only keypoints."""
+    return run_import(post_import(KEYPOINTS, name="keypoints-tiny", format="facial_keypoints").json()["id"]).dataset
+
+
+def hold_out(dataset, emotions=("sad", "anger"), keypoint_items=1) -> None:
+    """Give the constructed fixtures (a train split only) a val split: AffectNet's sad and angry faces
+    (both with an emotion and V/A), or the first keypoint item."""
+    from webapp.datasets.models import Item
+
+    items = Item.objects.filter(dataset=dataset)
+    if dataset.format == "facial_keypoints":
+        first = list(items.order_by("id").values_list("pk", flat=True)[:keypoint_items])
+        items.filter(pk__in=first).update(split="val")
+    else:
+        items.filter(labels__emotion__in=emotions).update(split="val")
 
 
 @pytest.fixture

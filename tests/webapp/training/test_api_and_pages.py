@@ -117,3 +117,45 @@ def test_training_pages_render_the_form_and_a_run(client, admin_user, fer2013, s
     run_page = client.get(f"/training/runs/{run_id}/").content.decode()
     assert 'id="run-progress"' in run_page and 'id="curve-loss"' in run_page
     assert client.get("/training/runs/99999/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        ("va", "label_sources: the chosen datasets have no item with annotated valence/arousal and an emotion label"),
+        ("keypoints", "label_sources: the chosen datasets have no keypoint label from these sources"),
+    ],
+)
+def test_va_and_keypoint_runs_on_data_without_those_labels_are_refused(admin_client, fer2013, sent_tasks, task,
+                                                                       message):  # fmt: skip
+    response = launch(admin_client, [fer2013], task=task)
+    assert response.status_code == 400 and response.json()["error"]["message"].startswith(message)
+    assert not TrainingRun.objects.exists() and sent_tasks == []
+
+
+def test_va_needs_the_va_from_the_chosen_sources(admin_client, affectnet, sent_tasks):
+    refused = launch(admin_client, [affectnet], task="va", label_sources=["crowd"])
+    assert refused.status_code == 400 and "annotated valence/arousal" in refused.json()["error"]["message"]
+    accepted = launch(admin_client, [affectnet], task="va", label_sources=["original"])
+    assert accepted.status_code == 201 and accepted.json()["task"] == "va"
+
+
+def test_keypoint_data_trains_keypoints_but_not_emotions(admin_client, facial_keypoints, sent_tasks):
+    refused = launch(admin_client, [facial_keypoints], task="emotion")
+    assert refused.status_code == 400 and "no emotion label" in refused.json()["error"]["message"]
+    accepted = launch(admin_client, [facial_keypoints], task="keypoints")
+    assert accepted.status_code == 201 and TrainingRun.objects.get().task == "keypoints"
+
+
+def test_an_unknown_task_is_refused(admin_client, fer2013, sent_tasks):
+    response = launch(admin_client, [fer2013], task="landmarks")
+    assert response.status_code == 400 and response.json()["error"]["message"].startswith("task")
+    assert not TrainingRun.objects.exists()
+
+
+def test_the_launch_form_lists_every_task_with_what_it_learns_from(client, admin_user, fer2013):
+    client.force_login(admin_user)
+    page = client.get("/training/").content.decode()
+    for value, label in TrainingRun.Task.choices:
+        assert f'<option value="{value}">{value} — {label}</option>' in page
+    assert len(TrainingRun.Task.choices) == 4 and "annotated V/A" in TrainingRun.Task.VA.label

@@ -108,3 +108,55 @@ def test_task_both_trains_a_valence_arousal_head_and_reports_its_ccc(fer2013):
     assert running.execute(services.claim(run.pk, "me", "host", "cpu"), "me") == "done"
     run.refresh_from_db()
     assert run.model_version.va_head and "va_ccc" in run.history[0] and "accuracy" in run.history[0]
+
+
+def run_task(datasets, task, **config) -> TrainingRun:
+    """A one-epoch run of `task`, trained and evaluated here."""
+    run = make_run(datasets, epochs=1, **config)
+    TrainingRun.objects.filter(pk=run.pk).update(task=task)
+    run.refresh_from_db()
+    assert running.execute(services.claim(run.pk, "me", "host", "cpu"), "me") == "done", run.message
+    run.refresh_from_db()
+    return run
+
+
+def test_task_va_trains_on_annotated_va_and_is_evaluated_on_it(affectnet, fer2013):
+    from tests.webapp.training.conftest import hold_out
+
+    hold_out(affectnet)
+    run = run_task([affectnet], "va", batch_size=4)
+
+    assert run.data_summary["layout"] == "affectnet_csv" and run.data_summary["va_items"] == {"train": 3, "val": 2}
+    assert "va_ccc" in run.history[0] and "accuracy" not in run.history[0]
+    version = run.model_version
+    assert version.va_head and version.va_learned  # trained on annotated V/A, so predictions say "learned"
+    # Measured only where V/A is annotated: not on FER-2013, whose V/A could only be derived from its classes.
+    [evaluation] = Evaluation.objects.filter(model_version=version)
+    assert (evaluation.dataset, evaluation.split, evaluation.metrics["va_evaluated"]) == (affectnet, "val", 2)
+    assert {"va_rmse", "valence_pearson", "arousal_ccc", "valence_sign_agreement"} <= set(evaluation.metrics)
+    assert evaluation.confusion == [] and evaluation.confusion_png == ""
+    assert "evaluated on affectnet-tiny/val: va_ccc" in run.log_tail
+
+
+def test_task_keypoints_trains_on_kaggle_keypoints_and_reports_their_rmse(facial_keypoints, fer2013):
+    from tests.webapp.training.conftest import hold_out
+
+    hold_out(facial_keypoints)
+    run = run_task([facial_keypoints], "keypoints", batch_size=2)
+
+    assert run.data_summary["layout"] == "facial_keypoints_csv" and run.data_summary["num_keypoints"] == 15
+    assert run.history[0]["keypoint_rmse"] > 0 and "accuracy" not in run.history[0]
+    [evaluation] = Evaluation.objects.filter(model_version=run.model_version)
+    assert (evaluation.dataset, evaluation.split) == (facial_keypoints, "val")
+    assert evaluation.metrics["keypoint_rmse"] > 0 and evaluation.metrics["keypoints_evaluated"] == 15
+
+
+def test_task_both_learns_annotated_va_where_the_data_has_it(affectnet):
+    from tests.webapp.training.conftest import hold_out
+
+    hold_out(affectnet)
+    run = run_task([affectnet], "both", batch_size=4)
+
+    assert run.data_summary["layout"] == "affectnet_csv" and run.model_version.va_learned
+    [evaluation] = Evaluation.objects.filter(model_version=run.model_version)
+    assert "accuracy" in evaluation.metrics and evaluation.metrics["va_evaluated"] == 2
