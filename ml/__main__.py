@@ -9,6 +9,7 @@ COMMANDS = {
     "train": "ml.cli.train",
     "evaluate": "ml.cli.evaluate",
     "predict": "ml.cli.predict",
+    "plot-history": "ml.cli.plot_history",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
@@ -37,3 +38,65 @@ def save_confusion_matrix_png(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+# History keys (written per epoch by ml.training.loop into history.json) per panel, with their legends.
+# Validation NLL is the validation cross-entropy: the loss the emotion head trains on, measured on held-out data.
+LOSS_KEYS = {"train_loss": "train loss", "nll": "validation loss (NLL)"}
+SCORE_KEYS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "va_ccc": "V/A CCC"}
+ERROR_KEYS = {"va_rmse": "V/A RMSE", "keypoint_rmse": "keypoint RMSE (px)"}
+FIGURE_FORMATS = (".png", ".svg")
+
+
+def load_history(path: str | Path) -> list[dict]:
+    """The per-epoch metrics of a run: its history.json, or a run folder holding one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "history.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no training history at {path}")
+    history = json.loads(path.read_text())
+    if not isinstance(history, list) or not all(isinstance(row, dict) and "epoch" in row for row in history):
+        raise ValueError(f"{path} is not a training history (a JSON list of per-epoch metrics with 'epoch')")
+    return history
+
+
+def save_history_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
+    """Loss and accuracy curves per epoch, as PNG or SVG by the file extension.
+
+    One panel per kind of number, each drawn only when the history has it: losses (train loss,
+    validation NLL), scores in [0, 1] (accuracy, macro-F1, V/A CCC) and errors (V/A and keypoint
+    RMSE), so an emotion, V/A or keypoint run each get the curves their task measures.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in FIGURE_FORMATS:
+        raise ValueError(f"figure format {path.suffix or '(none)'} not supported; use one of {FIGURE_FORMATS}")
+    if not history:
+        raise ValueError("the training history is empty: no epoch finished yet")
+    panels = [(keys, name) for keys, name in ((LOSS_KEYS, "loss"), (SCORE_KEYS, "score"), (ERROR_KEYS, "error"))
+              if any(_numbers(history, key) for key in keys)]  # fmt: skip
+    if not panels:
+        raise ValueError("the history holds no loss or metric to plot")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), dpi=110, squeeze=False)
+    for ax, (keys, ylabel) in zip(axes[0], panels, strict=True):
+        for key, legend in keys.items():
+            points = _numbers(history, key)
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", markersize=3, label=legend)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format=path.suffix.lower().lstrip("."))
+    plt.close(fig)
+    return path
+
+
+def _numbers(history: list[dict], key: str) -> list[tuple[int, float]]:
+    """(epoch, value) where the epoch recorded a finite number under `key`."""
+    return [(row["epoch"], float(row[key])) for row in history
+            if isinstance(row.get(key), int | float) and np.isfinite(row[key])]  # fmt: skip

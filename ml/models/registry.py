@@ -174,4 +174,4 @@ def count_flops(model: EmotionNet, input_size: int, in_chans: int = 1) -> int:
 
 def _load_builders() -> None:
     # Importing the builder modules runs their @register_model decorators.
-    from ml.models import cnn, inception_resnet_v2, keypoints, landmark_nets, tv  # noqa: F401
+    from ml.models import cnn, inception_resnet_v2, keypoints, landmark_nets, resnet_v2, tv  # noqa: F401

@@ -102,12 +102,41 @@ def _squeezenet(in_chans: int = 1, input_size: int = 48) -> Backbone:
     return Backbone(nn.Sequential(net.features, nn.AdaptiveAvgPool2d(1)), 512)
 
 
+INCEPTION_V3_VALID_MIN = 75  # smallest input its unpadded stem and reductions accept
+
+
+def upsample_to_at_least(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Bilinearly enlarge a batch whose height or width is under `size` px; larger inputs pass unchanged."""
+    height, width = x.shape[-2:]
+    if height >= size and width >= size:
+        return x
+    target = (max(height, size), max(width, size))
+    return nn.functional.interpolate(x, size=target, mode="bilinear", align_corners=False)
+
+
+class _UpsamplingTorchvisionBackbone(_TorchvisionBackbone):
+    """A torchvision classifier that first brings inputs under `min_size` px up to it.
+
+    For Inception-v3: its stem and reductions are unpadded, and torchvision's reductions pool with a
+    functional max-pool that cannot be given padding (inception_resnet_v2 pads instead), so small face
+    crops are upsampled to the smallest size the network takes. Nothing here holds weights, so the
+    state-dict keys (and old checkpoints, and torchvision files) are those of the plain wrapper.
+    """
+
+    def __init__(self, net: nn.Module, min_size: int):
+        super().__init__(net)
+        self.min_size = min_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(upsample_to_at_least(x, self.min_size))
+
+
 def _inception_v3(in_chans: int = 1, input_size: int = 299) -> Backbone:
     net = tvm.inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=False)
     adapt_first_conv(net, in_chans)
     dim = net.fc.in_features
     net.fc = nn.Identity()
-    return Backbone(_TorchvisionBackbone(net), dim)
+    return Backbone(_UpsamplingTorchvisionBackbone(net, INCEPTION_V3_VALID_MIN), dim)
 
 
 def _described(builder: Callable[..., Backbone], doc: str) -> Callable[..., Backbone]:
@@ -133,8 +162,10 @@ def _register_all() -> None:
             register_model(name, min_input_size=32, default_input_size=224)(builder)
     squeeze = _described(_squeezenet, "torchvision squeezenet1_1: fire modules + global average pool (512-d).")
     register_model("squeezenet1_1", min_input_size=48, default_input_size=224)(squeeze)
-    inception = _described(_inception_v3, "torchvision inception_v3 (no aux logits), fc removed; needs >= 75 px.")
-    register_model("inception_v3", min_input_size=75, default_input_size=299)(inception)
+    inception = _described(
+        _inception_v3, "torchvision inception_v3 (no aux logits), fc removed; inputs under 75 px are upsampled to 75."
+    )
+    register_model("inception_v3", min_input_size=32, default_input_size=299)(inception)
 
 
 _register_all()

@@ -23,6 +23,11 @@ def test_train_then_evaluate_from_the_command_line(tmp_path, ferplus_dir, capsys
     assert report["num_items"] == 8 and set(report) >= {"accuracy", "macro_f1", "weighted_f1", "ece", "per_class"}
     assert len(report["confusion"]) == 8 and png.is_file()
 
+    # The curves of the history.json the training loop itself wrote for this run.
+    curves = tmp_path / "curves.png"
+    assert main(["plot-history", str(out_dir / "history.json"), "--out", str(curves)]) == 0
+    assert capsys.readouterr().out.strip() == str(curves) and curves.read_bytes().startswith(b"\x89PNG")
+
 
 def test_list_models(capsys):
     assert main(["train", "--list-models"]) == 0

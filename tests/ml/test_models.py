@@ -10,7 +10,7 @@ def test_registry_lists_the_documented_architectures():
     expected = {
         "simple_cnn", "vgg_fer", "mldrnet", "vgg16", "vgg19", "resnet18", "resnet50", "resnet101", "wide_resnet50_2",
         "densenet121", "densenet201", "efficientnet_b0", "efficientnet_b7", "mobilenet_v3_small",
-        "squeezenet1_1", "inception_v3",
+        "squeezenet1_1", "inception_v3", "resnet50v2", "resnet101v2", "resnet152v2",
     }  # fmt: skip
     assert expected <= set(ALL)
 
@@ -41,8 +41,31 @@ def test_colour_and_larger_inputs(name, in_chans, size):
 def test_unknown_architecture_and_too_small_input():
     with pytest.raises(ValueError, match="unknown architecture 'resnet9000'"):
         create_model("resnet9000")
-    with pytest.raises(ValueError, match="inception_v3 needs input_size >= 75"):
-        create_model("inception_v3", input_size=48)
+    with pytest.raises(ValueError, match="squeezenet1_1 needs input_size >= 48"):
+        create_model("squeezenet1_1", input_size=40)
+
+
+@pytest.mark.parametrize(("in_chans", "size"), [(1, 48), (3, 74)])
+def test_inception_v3_upsamples_inputs_under_75_px(in_chans, size):
+    from ml.models.registry import count_flops
+
+    model = create_model("inception_v3", in_chans=in_chans, input_size=size).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, in_chans, size, size))
+    assert out.logits.shape == (2, 8) and out.va.shape == (2, 2)
+    # The network itself sees 75 px: a smaller input costs what a 75 px one does, a larger one more.
+    assert count_flops(model, size, in_chans) == count_flops(model, 75, in_chans) < count_flops(model, 90, in_chans)
+
+
+def test_inception_v3_keeps_its_torchvision_state_dict_keys(tmp_path):
+    from torchvision.models import inception_v3
+
+    rgb = inception_v3(weights=None, aux_logits=False, init_weights=False)
+    torch.save(rgb.state_dict(), tmp_path / "inception.pth")
+    model = create_model("inception_v3", in_chans=1, input_size=48, pretrained_path=tmp_path / "inception.pth")
+    net = model.backbone.features.net
+    torch.testing.assert_close(net.Conv2d_1a_3x3.conv.weight, rgb.Conv2d_1a_3x3.conv.weight.sum(1, keepdim=True))
+    torch.testing.assert_close(net.Mixed_7c.branch1x1.conv.weight, rgb.Mixed_7c.branch1x1.conv.weight)
 
 
 def test_parameter_count_of_default_model():
