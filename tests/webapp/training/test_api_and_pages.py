@@ -38,7 +38,7 @@ def test_launch_records_the_run_and_sends_it_to_the_chosen_queue(admin_client, f
     ("fields", "message"),
     [
         ({"architecture": "no_such_net"}, "architecture"),
-        ({"architecture": "inception_v3", "input_size": 48}, "input_size: inception_v3 needs an input size of at"),
+        ({"architecture": "squeezenet1_1", "input_size": 40}, "input_size: squeezenet1_1 needs an input size of at"),
         ({"epochs": 0}, "epochs"),
         ({"lr": -1}, "lr"),
         ({"label_sources": ["crowd"]}, "label_sources: the chosen datasets have no emotion label from these sources"),
@@ -93,7 +93,8 @@ def test_cancel_a_running_run_asks_its_worker(admin_client, fer2013, sent_tasks)
 def test_architectures_list_their_parameter_counts(admin_client):
     architectures = {a["name"]: a for a in admin_client.get("/api/training/architectures/").json()}
     assert architectures["vgg_fer"]["parameter_count"] == 1_241_002  # the bundled model's figure
-    assert architectures["inception_v3"]["min_input_size"] == 75
+    assert architectures["squeezenet1_1"]["min_input_size"] == 48
+    assert architectures["inception_v3"]["min_input_size"] == 32  # smaller inputs are upsampled inside
     assert len(architectures) >= 25
 
 
