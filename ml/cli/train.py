@@ -21,7 +21,16 @@ _HELP = {
     "train_split": "sub-folder or CSV Usage to train on, e.g. FER2013Train, train, Training",
     "val_split": "sub-folder or Usage to validate on; default: hold out --val-fraction",
     "out_dir": "where last.pt, best.pt and history.json go",
-    "label_mode": "auto | majority | distribution (soft targets from FER+ votes)",
+    "label_mode": "auto | majority | distribution (soft targets from FER+ votes) | probability (each epoch a "
+    "class drawn from each face's votes)",
+    "schedule": "learning-rate schedule after the warm-up: cosine | step",
+    "step_size": "step schedule: epochs between LR decays",
+    "gamma": "step schedule: factor applied to the LR at each decay",
+    "milestones": "step schedule: decay after these comma-separated epoch counts instead of every --step-size",
+    "augment": "augment the training images (--no-augment = preset none)",
+    "augment_preset": "none | light | standard | strong (default: standard when --augment)",
+    "amp": "on CUDA: mixed precision (bf16 where supported, else fp16 with loss scaling); ignored on CPU",
+    "channels_last": "on CUDA: channels_last memory format for conv models; ignored on CPU",
     "imbalance": "none | loss (class-weighted loss) | sampler (class-balanced sampling)",
     "task": "emotion | va (annotated valence/arousal) | both | keypoints (facial-keypoints regression)",
     "monitor": "metric picking the best checkpoint: auto (per task) | accuracy | macro_f1 | va_ccc | va_rmse "

@@ -41,11 +41,15 @@ def random_affine(
     max_rotation: float = 10.0,
     max_shift: float = 0.1,
     scale: tuple[float, float] = (0.9, 1.1),
+    max_shear: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-image random flip, rotation (degrees), shift (fraction of size) and zoom.
+    """Per-image random flip, rotation (degrees), shift (fraction of size), zoom and horizontal shear (degrees).
 
     Returns theta (N, 2, 3) for F.affine_grid (output -> input coordinates) and which images were
-    flipped (N,) bool, so ml.training.geometry can move landmarks/keypoints with their pixels.
+    flipped (N,) bool, so ml.training.geometry can move landmarks/keypoints with their pixels: the
+    whole warp, shear included, is in theta. The shear angle is drawn only when max_shear > 0, so
+    a shear-free call consumes the generator exactly as before shear existed (same augmentation
+    for the same seed).
     """
 
     def uniform(low: float, high: float) -> torch.Tensor:
@@ -55,9 +59,12 @@ def random_affine(
     zoom = uniform(*scale)
     sign = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0) if flip else torch.ones(n)
     tx, ty = uniform(-max_shift, max_shift) * 2, uniform(-max_shift, max_shift) * 2  # grid units span [-1, 1]
+    shear = torch.tan(uniform(-max_shear, max_shear) * math.pi / 180.0) if max_shear > 0 else torch.zeros(n)
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-    theta = torch.stack([torch.stack([cos * sign, -sin, tx], dim=1), torch.stack([sin * sign, cos, ty], dim=1)], dim=1)
-    return theta, sign < 0
+    # A = rotation/zoom @ [[1, shear], [0, 1]] @ diag(sign, 1); with shear 0 this is rotation/zoom @ flip.
+    row_x = torch.stack([cos * sign, cos * shear - sin, tx], dim=1)
+    row_y = torch.stack([sin * sign, sin * shear + cos, ty], dim=1)
+    return torch.stack([row_x, row_y], dim=1), sign < 0
 
 
 def warp(batch: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
@@ -73,7 +80,8 @@ def augment(
     max_rotation: float = 10.0,
     max_shift: float = 0.1,
     scale: tuple[float, float] = (0.9, 1.1),
+    max_shear: float = 0.0,
 ) -> torch.Tensor:
-    """Random horizontal flip, rotation (degrees), shift (fraction of size) and zoom, per image."""
-    theta, _ = random_affine(batch.shape[0], generator, flip, max_rotation, max_shift, scale)
+    """Random horizontal flip, rotation (degrees), shift (fraction of size), zoom and shear, per image."""
+    theta, _ = random_affine(batch.shape[0], generator, flip, max_rotation, max_shift, scale, max_shear)
     return warp(batch, theta)

@@ -1,15 +1,18 @@
 """Augmentation that moves points with the pixels: landmarks and keypoints follow the same random
-flip, rotation, shift and zoom as their image, and a flip re-indexes left/right points.
+flip, rotation, shift, zoom and shear as their image, and a flip re-indexes left/right points.
 
 The random transform is ml.data.transforms.random_affine, the one plain image augmentation uses,
-so a batch without points is warped exactly as before; points are in normalised coordinates
-(ml/models/points.py).
+with the ranges of an augmentation preset (ml/data/presets.py); photometric changes (brightness,
+contrast, noise, blur) come after the warp and leave points alone. Points are in normalised
+coordinates (ml/models/points.py).
 """
 
 from __future__ import annotations
 
 import torch
 
+from ml.data import photometric
+from ml.data.presets import DEFAULT_PRESET, PRESETS, AugmentPreset
 from ml.data.transforms import random_affine, warp
 from ml.models.points import FLIP_PERMUTATIONS
 
@@ -31,10 +34,33 @@ def warp_points(points: torch.Tensor, theta: torch.Tensor, flipped: torch.Tensor
 
 
 def augment_with_points(
-    batch: torch.Tensor, points: torch.Tensor | None, generator: torch.Generator
+    batch: torch.Tensor,
+    points: torch.Tensor | None,
+    generator: torch.Generator,
+    preset: AugmentPreset = PRESETS[DEFAULT_PRESET],
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Augment images and, if given, their points. Flips only when the point order can be mirrored."""
-    flip = points is None or points.shape[1] in FLIP_PERMUTATIONS
-    theta, flipped = random_affine(batch.shape[0], generator, flip=flip)
-    images = warp(batch, theta)
-    return images, None if points is None else warp_points(points, theta, flipped)
+    """Augment (N, C, H, W) images in [0, 1] and, if given, their (N, K, 2) points with a preset's ranges.
+
+    Flips only when the point order can be mirrored. The warp comes first (its draws are the same
+    as before presets existed, so `standard` reproduces old runs), then the photometric changes.
+    """
+    if preset.geometric:
+        flip = preset.flip and (points is None or points.shape[1] in FLIP_PERMUTATIONS)
+        theta, flipped = random_affine(
+            batch.shape[0], generator, flip=flip, max_rotation=preset.max_rotation, max_shift=preset.max_shift,
+            scale=preset.scale, max_shear=preset.max_shear,
+        )  # fmt: skip
+        batch = warp(batch, theta)
+        points = None if points is None else warp_points(points, theta, flipped)
+    return photometric_changes(batch, generator, preset), points
+
+
+def photometric_changes(batch: torch.Tensor, generator: torch.Generator, preset: AugmentPreset) -> torch.Tensor:
+    """The preset's brightness/contrast, then noise, then blur; each drawn only when switched on."""
+    if preset.brightness > 0 or preset.contrast > 0:
+        batch = photometric.brightness_contrast(batch, generator, preset.brightness, preset.contrast)
+    if preset.noise_std > 0:
+        batch = photometric.gaussian_noise(batch, generator, preset.noise_std)
+    if preset.blurs:
+        batch = photometric.gaussian_blur(batch, generator, preset.blur_sigma, preset.blur_probability)
+    return batch

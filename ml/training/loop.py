@@ -1,8 +1,11 @@
 """The training loop, as one top-to-bottom story: data, model, optimiser, epochs, checkpoints.
 
 `train(config, progress=callback)` is used by `python -m ml train` and by the Celery worker.
-Images live in memory as uint8 tensors; each batch is normalised and augmented with one
-affine warp, which keeps a 2-core CPU busy with convolutions rather than data loading.
+Images live in memory as uint8 tensors; each batch is augmented with one affine warp (plus the
+preset's photometric changes, ml/data/presets.py) and normalised, which keeps a 2-core CPU busy
+with convolutions rather than data loading. On CUDA the steps run under autocast and in
+channels_last (ml/training/precision.py); last.pt carries the RNG states so a resumed run
+continues exactly as an uninterrupted one (ml/training/rng.py).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +24,7 @@ import torch
 
 from ml.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ml.data import FaceSet, load_faceset, stratified_split
+from ml.data.presets import get_preset
 from ml.data.transforms import channel_stats, normalize, to_tensor
 from ml.evaluation.metrics import classification_report, keypoint_report, va_report
 from ml.models import EmotionNet, create_model
@@ -29,7 +34,11 @@ from ml.taxonomy import EMOTION_INDEX
 from ml.training import distributed
 from ml.training.config import MONITORS, TrainConfig
 from ml.training.geometry import augment_with_points
+from ml.training.labels import draw_labels, label_generator, resolve_label_mode
 from ml.training.losses import class_weights, masked_keypoint_loss, soft_cross_entropy, va_loss
+from ml.training.precision import PrecisionPlan, has_conv2d, optimizer_step, plan_precision
+from ml.training.rng import capture_rng_state, restore_rng_state
+from ml.training.schedules import make_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +79,14 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
 
     train_set, val_set = load_data(config)
     label_set = train_set.label_set
-    use_distribution = config.task != "keypoints" and (
-        config.label_mode == "distribution" or (config.label_mode == "auto" and train_set.soft_targets is not None)
-    )
-    if config.label_mode == "distribution" and train_set.soft_targets is None:
-        raise ValueError("label_mode=distribution needs vote data (e.g. FER+ label.csv)")
+    label_mode = resolve_label_mode(config.label_mode, train_set.soft_targets is not None, config.task)
     check_task_data(train_set, val_set, config.task)
     mean, std = channel_stats(train_set.images)
     fingerprint = f"{train_set.fingerprint()}:{val_set.fingerprint()}"
     log.info("train %d items %s, val %d items", len(train_set), train_set.class_counts(), len(val_set))
+    log.info("labels: %s; augmentation: %s", label_mode, config.augmentation_preset())
 
-    data = training_tensors(train_set, config, use_distribution, mean, std)
+    data = training_tensors(train_set, config, label_mode in ("distribution", "probability"), mean, std)
     num_keypoints = train_set.keypoints.shape[1] if config.task == "keypoints" else 0
     model = create_model(
         config.arch,
@@ -94,12 +100,18 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
     ).to(ctx.device)
     if model.uses_landmarks and data.landmarks is None:
         log.warning("%s reads 68 landmarks but the data has none: it will use its learned default shape", config.arch)
+    precision = plan_precision(ctx.device, config.amp, config.channels_last, has_conv2d(model))
+    for note in precision.notes:
+        log.info(note)
+    if precision.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    scaler = precision.make_scaler()
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
     total_steps = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config)
-    scheduler = warmup_cosine(optimizer, int(config.warmup_epochs * steps_per_epoch), total_steps)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     monitor, higher_is_better = config.monitor_metric(), MONITORS[config.monitor_metric()]
 
     def make_checkpoint(epoch: int, metrics: dict, training_state: dict | None) -> Checkpoint:
@@ -112,7 +124,9 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
 
     start_epoch, history, best, stale = 1, [], None, 0
     if config.resume and (out_dir / LAST).is_file():
-        start_epoch, history, best, stale = resume_from(out_dir / LAST, model, optimizer, scheduler, fingerprint)
+        start_epoch, history, best, stale = resume_from(
+            out_dir / LAST, model, optimizer, scheduler, fingerprint, scaler
+        )
         log.info("resumed from %s at epoch %d", out_dir / LAST, start_epoch)
 
     started, steps_done = time.monotonic(), 0
@@ -132,16 +146,16 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
         if ctx.enabled:  # each rank augments its items with its own random draws
             generator_aug = torch.Generator().manual_seed(config.seed * 100_003 + epoch + 7919 * ctx.rank)
         order = epoch_order(len(train_set), config.batch_size * steps_per_epoch, data.sample_weights, generator)
+        epoch_data = epoch_targets(data, label_mode, config.seed, epoch)
         running, seen = 0.0, 0
         for step in range(1, steps_per_epoch + 1):
             idx = order[(step - 1) * config.batch_size : step * config.batch_size]
             if len(idx) < ctx.world_size:  # a tail too short to give every rank an item
                 break
             idx = ctx.shard(idx)
-            loss = batch_loss(trainer, data, idx, config, generator_aug if ctx.enabled else generator, ctx.device)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            draws = generator_aug if ctx.enabled else generator
+            compute_loss = partial(batch_loss, trainer, epoch_data, idx, config, draws, ctx.device, precision)
+            loss = optimizer_step(compute_loss, optimizer, precision, scaler)
             scheduler.step()
             running, seen, steps_done = running + loss.item() * len(idx), seen + len(idx), steps_done + 1
             if progress and (step % config.log_every == 0):
@@ -166,8 +180,10 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
                 save_checkpoint(out_dir / BEST, make_checkpoint(epoch, metrics, None), include_training_state=False)
             state = {
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch,
-                "history": history, "best": best, "stale": stale,
+                "history": history, "best": best, "stale": stale, "rng": capture_rng_state(),
             }  # fmt: skip
+            if scaler is not None:
+                state["grad_scaler"] = scaler.state_dict()
             save_checkpoint(out_dir / LAST, make_checkpoint(epoch, metrics, state))
             (out_dir / HISTORY).write_text(json.dumps(history, indent=2))
         ctx.barrier()  # the other ranks may resume from last.pt only once it is written
@@ -239,9 +255,18 @@ class TrainingTensors:
     keypoints: torch.Tensor | None = None  # (N, K, 2) normalised, NaN where missing; task "keypoints"
 
 
+def epoch_targets(data: TrainingTensors, label_mode: str, seed: int, epoch: int) -> TrainingTensors:
+    """The tensors one epoch trains on: with label_mode probability, one class drawn per face from its
+    vote distribution (seeded by seed and epoch); otherwise `data` unchanged."""
+    if label_mode != "probability":
+        return data
+    return replace(data, targets=draw_labels(data.targets, label_generator(seed, epoch)))
+
+
 def training_tensors(
     faces: FaceSet, config: TrainConfig, use_distribution: bool, mean: list[float], std: list[float]
 ) -> TrainingTensors:
+    """The training set as tensors; targets are the vote distributions when use_distribution, else one-hot."""
     num_classes = faces.label_set.num_classes
     has_labels = bool((faces.labels >= 0).all())
     labels = np.where(faces.labels >= 0, faces.labels, 0)  # keypoint data has none; its emotion head idles
@@ -270,32 +295,39 @@ def batch_loss(
     config: TrainConfig,
     generator: torch.Generator,
     device: torch.device = torch.device("cpu"),
+    precision: PrecisionPlan | None = None,
 ) -> torch.Tensor:
-    """Augment and normalise one batch, then the loss of the task:
+    """Augment (config's preset) and normalise one batch, then the loss of the task:
 
     emotion: cross-entropy (+ va_loss_weight x V/A MSE when the V/A head is on, as before tasks existed);
     both: cross-entropy + V/A MSE + (1 - CCC); va: V/A MSE + (1 - CCC); keypoints: masked MSE.
+    The images go to the device in the precision plan's memory format (channels_last on CUDA).
     """
     x = to_tensor(data.images[idx])
     points = data.keypoints if data.keypoints is not None else data.landmarks
     points = None if points is None else points[idx]
-    if config.augment:
-        x, points = augment_with_points(x, points, generator)
+    preset = get_preset(config.augmentation_preset())
+    if preset.geometric or preset.photometric:
+        x, points = augment_with_points(x, points, generator, preset)
     x = normalize(x, data.mean, data.std).to(device)
+    if precision is not None and precision.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     landmarks = points.to(device) if points is not None and data.keypoints is None else None
     out = model(x, landmarks) if landmarks is not None else model(x)
+    # Losses in float32 even under autocast: CCC's means and variances lose too much in 16 bits.
+    logits, va, keypoints = (None if t is None else t.float() for t in (out.logits, out.va, out.keypoints))
     if config.task == "keypoints":
-        return masked_keypoint_loss(out.keypoints, points.to(device))
+        return masked_keypoint_loss(keypoints, points.to(device))
     va_target = None if data.va is None else data.va[idx].to(device)
     if config.task == "va":
-        return va_loss(out.va, va_target)
+        return va_loss(va, va_target)
     loss = soft_cross_entropy(
-        out.logits, data.targets[idx].to(device), _to(data.loss_weights, device), config.label_smoothing
+        logits, data.targets[idx].to(device), _to(data.loss_weights, device), config.label_smoothing
     )
     if config.task == "both":
-        return loss + va_loss(out.va, va_target)
-    if out.va is not None and config.va_loss_weight > 0:
-        loss = loss + config.va_loss_weight * va_loss(out.va, va_target, use_ccc=False)
+        return loss + va_loss(va, va_target)
+    if va is not None and config.va_loss_weight > 0:
+        loss = loss + config.va_loss_weight * va_loss(va, va_target, use_ccc=False)
     return loss
 
 
@@ -351,21 +383,14 @@ def make_optimizer(model: EmotionNet, config: TrainConfig) -> torch.optim.Optimi
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
-def warmup_cosine(
-    optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up, then cosine decay to zero, stepped once per batch."""
+def resume_from(
+    path: Path, model, optimizer, scheduler, fingerprint: str, scaler: torch.amp.GradScaler | None = None
+) -> tuple[int, list, dict | None, int]:
+    """Load weights, optimizer, scheduler, GradScaler and the global RNG states from a training checkpoint.
 
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def resume_from(path: Path, model, optimizer, scheduler, fingerprint: str) -> tuple[int, list, dict | None, int]:
+    Returns (next epoch, history, best metrics, epochs without improvement). Checkpoints written
+    before RNG states were saved resume too, but their dropout draws differ from an uninterrupted run.
+    """
     ckpt = load_checkpoint(path)
     if ckpt.training_state is None:
         raise ValueError(f"{path} has no training state to resume from")
@@ -375,6 +400,12 @@ def resume_from(path: Path, model, optimizer, scheduler, fingerprint: str) -> tu
     model.load_state_dict(ckpt.state_dict)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
+    if scaler is not None and "grad_scaler" in state:
+        scaler.load_state_dict(state["grad_scaler"])
+    if "rng" in state:
+        restore_rng_state(state["rng"])
+    else:
+        log.warning("%s holds no RNG state (older file): random draws will differ from an uninterrupted run", path)
     return state["epoch"] + 1, list(state["history"]), state["best"], state["stale"]
 
 

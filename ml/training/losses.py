@@ -10,7 +10,9 @@ import torch.nn.functional as F
 def soft_cross_entropy(
     logits: torch.Tensor, targets: torch.Tensor, class_weights: torch.Tensor | None = None, smoothing: float = 0.0
 ) -> torch.Tensor:
-    """Cross-entropy against a target distribution (Barsoum et al.'s "PLD" loss for FER+ votes).
+    """Cross-entropy against a target distribution: with FER+ vote distributions as targets this is
+    Barsoum et al.'s CEL scheme (label_mode "distribution"); their PLD draws one-hot targets instead
+    (label_mode "probability", ml/training/labels.py) and also lands here.
 
     With one-hot targets this equals ordinary cross-entropy. Class weights scale each class's term
     and the batch is normalised by the summed weights of its targets, like F.cross_entropy.

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ import torch
 from ml.checkpoint import load_checkpoint
 from ml.evaluation.evaluate import evaluate_checkpoint
 from ml.taxonomy import AFFECTNET8, FER2013_7
-from ml.training import TrainConfig, train
+from ml.training import TrainConfig, loop, train
 from ml.training.losses import class_weights, soft_cross_entropy
 
 
@@ -47,6 +48,41 @@ def test_progress_checkpoints_and_resume(tmp_path, fer2013_dir):
     resumed = train(config)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     assert resumed.history[:2] == first.history
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop_after_epoch(epoch):
+    def progress(**kw):
+        if kw["metrics"] and kw["epoch"] == epoch:
+            raise _Stop  # after last.pt of that epoch is written, as when a worker dies
+
+    return progress
+
+
+def test_resume_reproduces_the_next_epoch_exactly(tmp_path, fer2013_dir, monkeypatch):
+    """2 epochs straight vs 1 epoch, stop, resume: same epoch-2 loss (dropout, augmentation, order, LR)."""
+    config = _config(tmp_path, fer2013_dir, train_split="train", val_split="val", epochs=2, batch_size=8,
+                     augment_preset="strong", input_size=32, out_dir=str(tmp_path / "straight"))  # fmt: skip
+    straight = train(config).history
+
+    config.out_dir = str(tmp_path / "resumed")
+    with pytest.raises(_Stop):
+        train(config, progress=_stop_after_epoch(1))
+    shutil.copytree(tmp_path / "resumed", tmp_path / "without_rng")
+    config.resume = True
+    resumed = train(config).history
+    assert [h["epoch"] for h in resumed] == [1, 2] and resumed[0] == straight[0]
+    assert resumed[1]["train_loss"] == pytest.approx(straight[1]["train_loss"], abs=1e-6)
+    assert resumed[1]["lr"] == straight[1]["lr"] and resumed[1]["nll"] == pytest.approx(straight[1]["nll"], abs=1e-6)
+
+    # The same resume without putting the RNG states back draws other dropout masks: the check above can fail.
+    monkeypatch.setattr(loop, "restore_rng_state", lambda state: None)
+    config.out_dir = str(tmp_path / "without_rng")
+    unrestored = train(config).history
+    assert abs(unrestored[1]["train_loss"] - straight[1]["train_loss"]) > 1e-4
 
 
 def test_resume_refuses_other_data(tmp_path, fer2013_dir, ferplus_dir):
