@@ -42,6 +42,25 @@ class AugmentPreset:
     def blurs(self) -> bool:
         return self.blur_sigma > 0 and self.blur_probability > 0
 
+    def describe(self) -> str:
+        """The changes in words, for forms and logs: "flip, rotation ±10°, shift ±10%, zoom 0.9-1.1"."""
+        parts = ["flip"] if self.flip else []
+        if self.max_rotation:
+            parts.append(f"rotation ±{self.max_rotation:g}°")
+        if self.max_shift:
+            parts.append(f"shift ±{self.max_shift * 100:g}%")
+        if self.scale != (1.0, 1.0):
+            parts.append(f"zoom {self.scale[0]:g}-{self.scale[1]:g}")
+        if self.max_shear:
+            parts.append(f"shear ±{self.max_shear:g}°")
+        if self.brightness or self.contrast:
+            parts.append(f"brightness ±{self.brightness:g} / contrast ±{self.contrast * 100:g}%")
+        if self.noise_std:
+            parts.append(f"noise σ ≤ {self.noise_std:g}")
+        if self.blurs:
+            parts.append(f"blur σ ≤ {self.blur_sigma:g} px on {self.blur_probability * 100:g}% of images")
+        return ", ".join(parts) or "no augmentation"
+
 
 PRESETS: dict[str, AugmentPreset] = {
     "none": AugmentPreset(),

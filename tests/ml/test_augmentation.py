@@ -130,3 +130,9 @@ def test_config_maps_the_old_augment_flag_onto_presets():
         TrainConfig(data="x", augment=False, augment_preset="light").validate()
     with pytest.raises(ValueError, match="augment_preset must be one of"):
         TrainConfig(data="x", augment_preset="wild").validate()
+
+
+def test_presets_describe_their_changes_in_words():
+    assert PRESETS["none"].describe() == "no augmentation"
+    assert PRESETS["standard"].describe() == "flip, rotation ±10°, shift ±10%, zoom 0.9-1.1"
+    assert "shear ±10°" in PRESETS["strong"].describe() and "noise σ ≤ 0.04" in PRESETS["strong"].describe()

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ml.data.presets import DEFAULT_PRESET, PRESETS
 from ml.models.registry import get_spec
 from webapp.datasets.models import Dataset, Label
 from webapp.modelzoo.serializers import EvaluationSerializer
@@ -8,7 +9,6 @@ from webapp.training.models import TrainingRun
 
 # Hyperparameters an admin may set, with the defaults the form shows. Everything else in
 # ml.training.TrainConfig keeps ml's default.
-AUGMENTATION_PRESETS = {"none": False, "standard": True}  # standard: flip, rotation, shift, zoom, brightness
 
 
 class LaunchSerializer(serializers.Serializer):
@@ -28,7 +28,7 @@ class LaunchSerializer(serializers.Serializer):
     weight_decay = serializers.FloatField(min_value=0.0, max_value=1.0, default=1e-4)
     input_size = serializers.IntegerField(min_value=32, max_value=299, default=48)
     channels = serializers.ChoiceField(choices=[1, 3], default=1)
-    augmentation = serializers.ChoiceField(choices=list(AUGMENTATION_PRESETS), default="standard")
+    augmentation = serializers.ChoiceField(choices=list(PRESETS), default=DEFAULT_PRESET)  # ml/data/presets.py
     imbalance = serializers.ChoiceField(choices=["none", "loss", "sampler"], default="none")
     patience = serializers.IntegerField(min_value=1, max_value=500, default=10)
     freeze_backbone_epochs = serializers.IntegerField(min_value=0, max_value=500, default=0)
@@ -61,7 +61,8 @@ class LaunchSerializer(serializers.Serializer):
         keys = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "input_size", "channels", "imbalance",
                 "patience", "freeze_backbone_epochs", "seed")  # fmt: skip
         config = {k: d[k] for k in keys}
-        config["augment"] = AUGMENTATION_PRESETS[d["augmentation"]]
+        config["augment_preset"] = d["augmentation"]
+        config["augment"] = d["augmentation"] != "none"  # the older flag, kept consistent for older readers
         if d.get("max_steps_per_epoch"):
             config["max_steps_per_epoch"] = d["max_steps_per_epoch"]
         return config

@@ -3,12 +3,13 @@
 from django.contrib.auth.decorators import user_passes_test
 from django.shortcuts import get_object_or_404, render
 
+from ml.data.presets import PRESETS
 from webapp.accounts import roles
 from webapp.datasets.models import Label
 from webapp.datasets.selectors import datasets_with_counts
 from webapp.training import selectors
 from webapp.training.models import TrainingRun
-from webapp.training.serializers import AUGMENTATION_PRESETS, LaunchSerializer
+from webapp.training.serializers import LaunchSerializer
 
 admin_required = user_passes_test(roles.is_admin)
 
@@ -23,7 +24,7 @@ def run_list(request):
         "architectures": selectors.architectures(),
         "tasks": TrainingRun.Task.choices,
         "queues": TrainingRun.Queue.choices,
-        "augmentations": list(AUGMENTATION_PRESETS),
+        "augmentations": {name: preset.describe() for name, preset in PRESETS.items()},
         "defaults": defaults,
     }
     return render(request, "training/list.html", context)

@@ -29,7 +29,8 @@ def test_launch_records_the_run_and_sends_it_to_the_chosen_queue(admin_client, f
     run = TrainingRun.objects.get(pk=body["id"])
     assert run.config == {"epochs": 3, "batch_size": 64, "lr": 0.01, "optimizer": "adamw", "weight_decay": 1e-4,
                           "input_size": 48, "channels": 1, "imbalance": "sampler", "patience": 10,
-                          "freeze_backbone_epochs": 0, "seed": 0, "augment": False}  # fmt: skip
+                          "freeze_backbone_epochs": 0, "seed": 0, "augment": False,
+                          "augment_preset": "none"}  # fmt: skip
     assert sent_tasks == [("training.run", [run.pk], "cpu")]
     assert run.task_id == "task-1"
 
@@ -114,10 +115,23 @@ def test_training_pages_render_the_form_and_a_run(client, admin_user, fer2013, s
     page = client.get("/training/").content.decode()
     assert 'id="launch-form"' in page and "fer2013-tiny (42 items)" in page
     assert "vgg_fer — 1,241,002 parameters" in page
+    assert '<option value="strong" title="flip, rotation ±15°' in page and "blur σ ≤ 1 px on 30% of images" in page
     run_id = launch(admin_client, [fer2013]).json()["id"]
     run_page = client.get(f"/training/runs/{run_id}/").content.decode()
     assert 'id="run-progress"' in run_page and 'id="curve-loss"' in run_page
     assert client.get("/training/runs/99999/").status_code == 404
+
+
+@pytest.mark.parametrize("preset", ["none", "light", "standard", "strong"])
+def test_every_augmentation_preset_reaches_the_training_config(admin_client, fer2013, sent_tasks, preset):
+    run = TrainingRun.objects.get(pk=launch(admin_client, [fer2013], augmentation=preset).json()["id"])
+    assert (run.config["augment_preset"], run.config["augment"]) == (preset, preset != "none")
+
+
+def test_an_unknown_augmentation_preset_is_refused(admin_client, fer2013, sent_tasks):
+    response = launch(admin_client, [fer2013], augmentation="wild")
+    assert response.status_code == 400 and "augmentation" in response.json()["error"]["message"]
+    assert not TrainingRun.objects.exists()
 
 
 @pytest.mark.parametrize(
