@@ -64,3 +64,31 @@ def test_empty_input_is_an_error():
 def test_confusion_png(tmp_path):
     path = save_confusion_matrix_png([[5, 1], [2, 7]], ["happy", "sad"], tmp_path / "cm.png", title="t")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_regression_metrics_match_scikit_learn_on_random_data():
+    from scipy.stats import pearsonr
+    from sklearn.metrics import mean_squared_error
+
+    from ml.evaluation import keypoint_report, va_report
+
+    rng = np.random.default_rng(3)
+    truth = rng.uniform(-1, 1, (500, 2))
+    pred = np.clip(truth * 0.6 + rng.normal(0, 0.3, truth.shape), -1, 1)
+    truth[::7] = np.nan  # unannotated rows are left out, as sklearn never sees them
+    kept = ~np.isnan(truth).any(axis=1)
+    report = va_report(truth, pred)
+    assert report["va_evaluated"] == kept.sum()
+    for i, name in enumerate(("valence", "arousal")):
+        t, p = truth[kept, i], pred[kept, i]
+        assert report[f"{name}_rmse"] == pytest.approx(np.sqrt(mean_squared_error(t, p)))
+        assert report[f"{name}_pearson"] == pytest.approx(pearsonr(t, p).statistic)
+        # Lin's CCC from its definition, population moments
+        ccc = 2 * np.cov(t, p, bias=True)[0, 1] / (t.var() + p.var() + (t.mean() - p.mean()) ** 2)
+        assert report[f"{name}_ccc"] == pytest.approx(ccc)
+
+    points, guess = rng.uniform(0, 96, (40, 15, 2)), rng.uniform(0, 96, (40, 15, 2))
+    points[0, :5] = np.nan
+    present = ~np.isnan(points).any(axis=2)
+    expected = np.sqrt(mean_squared_error(points[present], guess[present]))
+    assert keypoint_report(points, guess)["keypoint_rmse"] == pytest.approx(expected)

@@ -4,13 +4,14 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin
+from webapp.core.downloads import export_download
 from webapp.datasets import exports, selectors, services
 from webapp.datasets.models import Dataset, ImportJob, Item, PredictionJob
 from webapp.datasets.serializers import (
@@ -148,9 +149,4 @@ class DatasetExportView(APIView):
 
 
 def export_response(dataset: Dataset, kind: str) -> StreamingHttpResponse:
-    if kind not in exports.EXPORTS:
-        raise NotFound(f"no export {kind!r}; choose one of {', '.join(exports.EXPORTS)}")
-    build, content_type = exports.EXPORTS[kind]
-    response = StreamingHttpResponse(build(dataset), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="dataset-{dataset.pk}-{kind}"'
-    return response
+    return export_download(exports.EXPORTS, kind, dataset, f"dataset-{dataset.pk}-{kind}", streaming=True)

@@ -7,12 +7,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin, IsAnnotator
+from webapp.core.downloads import export_download
 from webapp.labeling import exports, services
 from webapp.labeling.models import Assignment, LabelingSession
 from webapp.labeling.selectors import progress
@@ -151,9 +152,4 @@ class SessionExportView(APIView):
 
 
 def export_response(session: LabelingSession, kind: str) -> HttpResponse:
-    if kind not in exports.EXPORTS:
-        raise NotFound(f"no export {kind!r}; choose one of {', '.join(exports.EXPORTS)}")
-    build, content_type = exports.EXPORTS[kind]
-    response = HttpResponse(build(session), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-{kind}"'
-    return response
+    return export_download(exports.EXPORTS, kind, session, f"session-{session.pk}-{kind}")
