@@ -19,6 +19,7 @@ import torch
 
 from ml.data.transforms import preprocess
 from ml.models import EmotionNet, create_model
+from ml.models.inference import for_inference
 from ml.taxonomy import LabelSet
 
 FORMAT_VERSION = 1
@@ -59,6 +60,14 @@ class Checkpoint:
         )
         model.load_state_dict(self.state_dict)
         return model.eval()
+
+    def inference_model(self) -> EmotionNet:
+        """The network for predictions only: eval mode, BatchNorm folded, channels-last (ml/models/inference.py).
+
+        Same outputs as `build_model()` up to float rounding, faster on CPU; train and explain
+        (saliency) with `build_model()`.
+        """
+        return for_inference(self.build_model())
 
     def preprocess(self, images: np.ndarray) -> torch.Tensor:
         """uint8 crops already at input_size ((N,H,W) or (N,H,W,C)) -> normalised model input."""

@@ -111,7 +111,8 @@ class Classifier:
             self.checkpoint = load_checkpoint(path)
         except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as exc:
             raise ValueError(f"{path} is not a readable classifier checkpoint: {exc}") from None
-        self.model = self.checkpoint.build_model()
+        self.model = self.checkpoint.build_model()  # as trained: saliency maps are read from it
+        self.inference_model = self.checkpoint.inference_model()  # the same function, faster
         self.label_set = self.checkpoint.label_set
         self.input_size = self.checkpoint.input_size
         self.grayscale = self.checkpoint.in_chans == 1
@@ -124,7 +125,7 @@ class Classifier:
     def __call__(self, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
         """(N, 8) canonical probabilities and (N, 2) V/A from the head (None without one)."""
         with torch.inference_mode():
-            out = self.model(batch)
+            out = self.inference_model(batch)
         probs = torch.softmax(out.logits.float(), dim=1).numpy()
         va = out.va.float().numpy() if out.va is not None else None
         return self.label_set.to_canonical(probs), va

@@ -1,13 +1,18 @@
 """Test settings: the real settings, with local state in a throw-away folder.
 
 FER_VAR_DIR is set before `webapp.settings` reads it, so tests never touch ./var, and
-worker processes started by tests inherit it and share the same broker folder.
+worker processes started by tests inherit it and share the same broker folder. The process
+that made the folder (pytest) removes it when it exits; the processes that inherit it leave it be.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("FER_VAR_DIR", tempfile.mkdtemp(prefix="fer-test-"))
+if "FER_VAR_DIR" not in os.environ:
+    os.environ["FER_VAR_DIR"] = tempfile.mkdtemp(prefix="fer-test-")
+    atexit.register(shutil.rmtree, os.environ["FER_VAR_DIR"], ignore_errors=True)
 os.environ.pop("REDIS_URL", None)  # the embedded broker, unless a test asks for Redis
 
 from webapp.settings import *  # noqa: E402,F403

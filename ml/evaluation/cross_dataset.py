@@ -93,7 +93,7 @@ def evaluate_many(
     `progress(done, total)` counts the items of the dataset being evaluated (it restarts per dataset).
     """
     ckpt = load_checkpoint(checkpoint)
-    model = ckpt.build_model()
+    model = ckpt.inference_model()
     result = CrossEvaluation(str(checkpoint), ckpt.arch, ckpt.task)
     out = Path(out_dir) if out_dir is not None else None
     for index, spec in enumerate(_specs(datasets), 1):

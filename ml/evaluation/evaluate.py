@@ -70,7 +70,7 @@ def predict(
     progress: ProgressCallback | None = None,
 ) -> np.ndarray:
     """Class probabilities (N, C) in the checkpoint's label-set order."""
-    model = ckpt.build_model()
+    model = ckpt.inference_model()
     out = []
     for start in range(0, len(images), batch_size):
         x = ckpt.preprocess(images[start : start + batch_size])
@@ -158,7 +158,7 @@ def evaluate_faces(
     reason = unevaluable_reason(ckpt, faces)
     if reason is not None:
         raise ValueError(f"cannot evaluate {ckpt.arch} ({ckpt.task}) on {data}: {reason}")
-    model = model if model is not None else ckpt.build_model()
+    model = model if model is not None else ckpt.inference_model()
     if ckpt.task in REGRESSION_TASKS:
         outputs = infer(ckpt, model, faces, progress=progress)
         if ckpt.task == "keypoints":

@@ -7,7 +7,7 @@ optional valence/arousal head on top, so every architecture answers the same way
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,9 +137,11 @@ def create_model(
     pretrained_path: str | Path | None = None,
     dropout: float = 0.0,
     num_keypoints: int = 0,
+    class_names: Sequence[str] | None = None,
 ) -> EmotionNet:
     """Build a registered architecture with an emotion head (and V/A head, and a keypoint head when
-    num_keypoints > 0); weights only from a local file."""
+    num_keypoints > 0); weights only from a local file. `class_names` (the head's classes, in order)
+    lets a pretrained checkpoint of another label set keep its head rows for the classes both share."""
     spec = get_spec(name)
     if input_size < spec.min_input_size:
         raise ValueError(f"{name} needs input_size >= {spec.min_input_size}, got {input_size}")
@@ -150,7 +152,7 @@ def create_model(
     if pretrained_path is not None:
         from ml.models.pretrained import load_pretrained
 
-        load_pretrained(model, pretrained_path)
+        load_pretrained(model, pretrained_path, class_names)
     return model
 
 

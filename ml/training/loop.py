@@ -97,6 +97,7 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
         pretrained_path=config.pretrained_path,
         dropout=config.dropout,
         num_keypoints=num_keypoints,
+        class_names=label_set.classes,
     ).to(ctx.device)
     if model.uses_landmarks and data.landmarks is None:
         log.warning("%s reads 68 landmarks but the data has none: it will use its learned default shape", config.arch)

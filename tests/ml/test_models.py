@@ -147,3 +147,22 @@ def test_keypoint_head_and_flops():
         assert model(torch.zeros(2, 1, 96, 96)).keypoints.shape == (2, 15, 2)
     small, large = count_flops(model, 48), count_flops(model, 96)
     assert 3.5 < large / small < 4.5  # convolutions scale with the pixel count
+
+
+def test_pretrained_checkpoint_of_another_label_set_keeps_the_shared_head_rows(tmp_path):
+    from ml.checkpoint import Checkpoint, save_checkpoint
+    from ml.taxonomy import AFFECTNET8, FER2013_7
+
+    source = create_model("vgg_fer", num_classes=8)
+    path = save_checkpoint(tmp_path / "ferplus.pt", Checkpoint(
+        arch="vgg_fer", label_set=AFFECTNET8, input_size=48, in_chans=1, mean=[0.5], std=[0.25],
+        state_dict=source.state_dict(),
+    ))  # fmt: skip
+    model = create_model("vgg_fer", num_classes=7, pretrained_path=path, class_names=FER2013_7.classes)
+    for row, name in enumerate(FER2013_7.classes):
+        torch.testing.assert_close(model.head.weight[row], source.head.weight[AFFECTNET8.index(name)])
+        torch.testing.assert_close(model.head.bias[row], source.head.bias[AFFECTNET8.index(name)])
+    torch.testing.assert_close(model.backbone.features[0][0].weight, source.backbone.features[0][0].weight)
+    # Without the class names the head cannot be matched and keeps its fresh initialisation.
+    fresh = create_model("vgg_fer", num_classes=7, pretrained_path=path)
+    assert not torch.equal(fresh.head.weight[0], source.head.weight[AFFECTNET8.index(FER2013_7.classes[0])])

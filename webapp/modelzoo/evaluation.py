@@ -128,7 +128,7 @@ def measure_cpu_latency(version: ModelVersion) -> float:
     from ml.checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(version.path)
-    model = checkpoint.build_model()
+    model = checkpoint.inference_model()
     shape = (1, checkpoint.in_chans, checkpoint.input_size, checkpoint.input_size)
     x = torch.zeros(shape)
     threads = torch.get_num_threads()
