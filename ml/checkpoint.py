@@ -4,6 +4,8 @@ A file holds plain Python types and tensors only, so `torch.load(weights_only=Tr
 architecture, label set, input size, channels, mean/std, training config, metrics, a fingerprint
 of the training data, and the weights. Training checkpoints also carry `training_state`
 (optimizer, scheduler, epoch, history) for resuming; bundled models leave it out to stay small.
+A file may also carry `int8`: the int8 trunk's tensors (ml/models/quantize.py) and how it was
+calibrated and checked, written by `python -m ml quantize`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch
 from ml.data.transforms import preprocess
 from ml.models import EmotionNet, create_model
 from ml.models.inference import for_inference
+from ml.models.quantize import quantized_model
 from ml.taxonomy import LabelSet
 
 FORMAT_VERSION = 1
@@ -42,6 +45,7 @@ class Checkpoint:
     created_at: str = ""
     training_state: dict[str, Any] | None = None
     num_keypoints: int = 0  # > 0 for keypoint regressors (task "keypoints"); absent in older files = 0
+    int8: dict[str, Any] | None = None  # quantize_state(...) plus "check" figures; None = float only
 
     @property
     def task(self) -> str:
@@ -61,13 +65,18 @@ class Checkpoint:
         model.load_state_dict(self.state_dict)
         return model.eval()
 
-    def inference_model(self) -> EmotionNet:
+    def inference_model(self, int8: bool = False) -> EmotionNet:
         """The network for predictions only: eval mode, BatchNorm folded, channels-last (ml/models/inference.py).
 
         Same outputs as `build_model()` up to float rounding, faster on CPU; train and explain
-        (saliency) with `build_model()`.
+        (saliency) with `build_model()`. `int8=True` runs the stored int8 trunk instead (faster
+        again; its agreement with the float network is in `int8["check"]`).
         """
-        return for_inference(self.build_model())
+        if not int8:
+            return for_inference(self.build_model())
+        if self.int8 is None:
+            raise ValueError(f"{self.arch} checkpoint has no int8 weights: make them with `python -m ml quantize`")
+        return quantized_model(self.build_model(), self.int8)
 
     def preprocess(self, images: np.ndarray) -> torch.Tensor:
         """uint8 crops already at input_size ((N,H,W) or (N,H,W,C)) -> normalised model input."""
@@ -75,8 +84,11 @@ class Checkpoint:
 
     def describe(self) -> dict[str, Any]:
         """Everything except tensors, for JSON and the model-version table."""
-        info = {k: v for k, v in asdict(self).items() if k not in ("state_dict", "training_state", "label_set")}
+        skip = ("state_dict", "training_state", "label_set", "int8")
+        info = {k: v for k, v in asdict(self).items() if k not in skip}
         info["label_set"] = self.label_set.to_dict()
+        if self.int8 is not None:
+            info["int8"] = {k: v for k, v in self.int8.items() if k != "state_dict"}
         return info
 
 
@@ -92,6 +104,8 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint, include_training_state: 
     }
     if include_training_state and ckpt.training_state is not None:
         payload["training_state"] = ckpt.training_state
+    if ckpt.int8 is not None:
+        payload["int8"] = ckpt.int8  # describe() left its tensors out
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
@@ -124,4 +138,5 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         created_at=payload.get("created_at", ""),
         training_state=payload.get("training_state"),
         num_keypoints=int(payload.get("num_keypoints", 0)),
+        int8=payload.get("int8"),
     )

@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, help="folder for per-dataset JSON reports, confusion PNGs, summary")
     parser.add_argument("--confusion-png", default=None, help="one dataset: write its confusion matrix figure here")
     parser.add_argument("--flip-tta", action="store_true", help="average predictions with the mirrored image")
+    parser.add_argument("--int8", action="store_true", help="run the int8 weights `python -m ml quantize` added")
     parser.add_argument("--json", action="store_true", help="print JSON: the report (one dataset) or a summary")
 
 
@@ -48,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOTHING_EVALUATED
-    result = evaluate_many(args.checkpoint, specs, args.out, args.flip_tta, progress=_progress_printer())
+    try:
+        result = evaluate_many(args.checkpoint, specs, args.out, args.flip_tta, _progress_printer(), args.int8)
+    except ValueError as exc:  # e.g. --int8 on a checkpoint without int8 weights
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_EVALUATED
     if args.confusion_png and result.evaluations and result.evaluations[0].report is not None:
         save_confusion(result.evaluations[0], args.confusion_png, result.arch)
     if args.json:

@@ -87,13 +87,14 @@ def evaluate_many(
     out_dir: str | Path | None = None,
     flip_tta: bool = False,
     progress: ProgressCallback | None = None,
+    int8: bool = False,
 ) -> CrossEvaluation:
     """Evaluate one checkpoint on every dataset it can be measured on; skip the others with a reason.
 
     `progress(done, total)` counts the items of the dataset being evaluated (it restarts per dataset).
     """
     ckpt = load_checkpoint(checkpoint)
-    model = ckpt.inference_model()
+    model = ckpt.inference_model(int8=int8)  # int8: the checkpoint's int8 trunk (python -m ml quantize)
     result = CrossEvaluation(str(checkpoint), ckpt.arch, ckpt.task)
     out = Path(out_dir) if out_dir is not None else None
     for index, spec in enumerate(_specs(datasets), 1):

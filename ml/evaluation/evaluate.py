@@ -68,9 +68,10 @@ def predict(
     batch_size: int = 256,
     flip_tta: bool = False,
     progress: ProgressCallback | None = None,
+    int8: bool = False,
 ) -> np.ndarray:
-    """Class probabilities (N, C) in the checkpoint's label-set order."""
-    model = ckpt.inference_model()
+    """Class probabilities (N, C) in the checkpoint's label-set order (`int8`: its int8 trunk)."""
+    model = ckpt.inference_model(int8=int8)
     out = []
     for start in range(0, len(images), batch_size):
         x = ckpt.preprocess(images[start : start + batch_size])

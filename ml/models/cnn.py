@@ -66,7 +66,11 @@ def vgg_fer_fast(in_chans: int = 1, input_size: int = 48) -> Backbone:
     stem = [nn.Conv2d(in_chans, 32, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True)]
     features, dim = _vgg_stages(32, [(32, 1), (64, 2), (128, 2)], dropout=0.0)
     head = nn.Sequential(
-        *_conv_bn(dim, 256), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(256, 256), nn.ReLU(inplace=True),
+        *_conv_bn(dim, 256),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(256, 256),
+        nn.ReLU(inplace=True),
         nn.Dropout(0.3),
     )
     return Backbone(nn.Sequential(*stem, features, head), 256)
