@@ -53,6 +53,23 @@ FERPLUS_NOTE = (
 )
 
 
+def int8_section(ckpt) -> str:
+    """The card's account of the checkpoint's int8 weights (python -m ml quantize), if it has any."""
+    if ckpt.int8 is None:
+        return ""
+    check = ckpt.int8.get("check", {})
+    return f"""
+## int8 weights
+
+Added by `python -m ml quantize` ({ckpt.int8.get("engine")} kernels, activation ranges calibrated on
+{ckpt.int8.get("calibration_items")} crops of the training split). Checked on `{check.get("data")}`
+({check.get("items")} items): float accuracy {check.get("float_accuracy")}, int8 accuracy
+{check.get("int8_accuracy")}, the two agree on {check.get("agreement")} of the items, and no class
+probability moves by more than {check.get("max_probability_change")}. Predictions use them only when
+asked (`python -m ml evaluate --int8`, `Checkpoint.inference_model(int8=True)`).
+"""
+
+
 def model_card(args, ckpt, r: dict, seconds: float) -> str:
     """Markdown model card from the checkpoint's metadata and the report `r` measured here."""
     cfg = ckpt.config
@@ -120,7 +137,7 @@ Reproduce:
 ```
 .venv/bin/python bench/bench_accuracy.py {args.checkpoint} --data {args.data} --split {args.split}{tta}
 ```
-"""
+{int8_section(ckpt)}"""
 
 
 def main() -> None:
