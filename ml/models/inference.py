@@ -4,8 +4,8 @@ Two rewrites, both exact up to float rounding:
 - every BatchNorm2d that directly follows a Conv2d inside an nn.Sequential is folded into that
   convolution (in eval mode BN is a per-channel affine map, so conv∘BN is one conv with rescaled
   weights and a bias), which removes a full pass over each activation map;
-- weights in channels-last memory layout, which oneDNN's CPU convolutions run faster (about 1.5x on
-  the small FER nets, see docs/benchmarks.md).
+- weights in channels-last memory layout, which oneDNN's CPU convolutions run faster.
+Together about 2x on the small FER nets (bench/bench_inference_speed.py, docs/benchmarks.md).
 
 Layers that only fold in an nn.Sequential (ml/models/cnn.py's nets, VGG, the CNN-xDNN stacks) are
 covered; BNs held as named attributes (torchvision's ResNet blocks) are left as they are. Training
