@@ -12,11 +12,13 @@ preprocessing is copied from fer 25.10.3 (`FER.detect_emotions`); the images are
 48x48 face crops, so fer's detection and 10-pixel padding do not apply and each crop is resized
 to 64x64 as fer resizes its face crops.
 
-Both models see the same images and run on the same threads, and for both only the network is
-timed (inputs are resized and normalised beforehand). Printed: accuracy, macro-F1, and faces/s, for
-fer as the package runs it (one face per invoke) and batched, and for ours batched: as predictions
-run it (`Checkpoint.inference_model()`: BN folded, channels-last), with flip TTA, and, when the
-checkpoint carries int8 weights (`python -m ml quantize`), int8 with and without flip TTA.
+Both models see the same images and run on the same threads. fer's inputs are resized and scaled
+before its clock starts; ours are timed from the uint8 crops, normalisation included (`predict`,
+with the network built beforehand, as a server holds it). Printed: accuracy, macro-F1, and
+faces/s, for fer as the package runs it (one face per invoke) and batched, and for ours batched:
+as predictions run it (`Checkpoint.inference_model()`: BN folded, channels-last), with flip TTA,
+and, when the checkpoint carries int8 weights (`python -m ml quantize`), int8 with and without
+flip TTA.
 """
 
 import argparse
@@ -37,7 +39,7 @@ import torch  # noqa: E402
 
 from ml.checkpoint import load_checkpoint  # noqa: E402
 from ml.data import load_faceset  # noqa: E402
-from ml.evaluation.evaluate import labels_in_model_space  # noqa: E402
+from ml.evaluation.evaluate import labels_in_model_space, predict  # noqa: E402
 from ml.evaluation.metrics import classification_report  # noqa: E402
 from ml.taxonomy import FER2013_7  # noqa: E402
 
@@ -92,21 +94,8 @@ def run_fer(model_path: Path, x: np.ndarray, threads: int, batch_size: int) -> n
     return np.concatenate(outputs)
 
 
-def run_ours(model: torch.nn.Module, x: torch.Tensor, batch_size: int, flip_tta: bool) -> np.ndarray:
-    """Class probabilities batch by batch; flip TTA averages them with the mirrored crops'."""
-    outputs = []
-    with torch.inference_mode():
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size]
-            probs = torch.softmax(model(batch).logits, dim=1)
-            if flip_tta:
-                probs = (probs + torch.softmax(model(torch.flip(batch, dims=[3])).logits, dim=1)) / 2
-            outputs.append(probs.numpy())
-    return np.concatenate(outputs)
-
-
 def timed(fn, *args) -> tuple[np.ndarray, float]:
-    fn(*(a[:64] if isinstance(a, np.ndarray | torch.Tensor) else a for a in args))  # warm-up, not timed
+    fn(*(a[:64] if isinstance(a, np.ndarray) else a for a in args))  # warm-up, not timed
     start = time.perf_counter()
     result = fn(*args)
     return result, time.perf_counter() - start
@@ -138,14 +127,15 @@ def main() -> None:
     keep, labels = labels_in_model_space(faces, ckpt)
     if ckpt.label_set.classes != FER2013_7.classes:
         sys.exit(f"{args.checkpoint} is a {ckpt.label_set.name} model; this comparison needs FER-2013's 7 classes")
-    x_ours = ckpt.preprocess(faces.images[keep])
+    images = faces.images[keep]
     ours = {}
     variants = [("ours", False, False), ("ours_flip_tta", False, True)]
     if ckpt.int8 is not None:
         variants += [("ours_int8", True, False), ("ours_int8_flip_tta", True, True)]
     for name, int8, flip in variants:
         model = ckpt.inference_model(int8=int8)  # built before the clock starts, as a server holds it
-        probs, seconds = timed(lambda x, m=model, f=flip: run_ours(m, x, args.batch_size, f), x_ours)
+        run = lambda im, m=model, f=flip: predict(ckpt, im, args.batch_size, flip_tta=f, model=m)  # noqa: E731
+        probs, seconds = timed(run, images)
         ours[name] = scores(probs, labels, seconds)
 
     model_path = fer_model_path(args.fer_model)

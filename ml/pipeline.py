@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -111,13 +112,17 @@ class Classifier:
             self.checkpoint = load_checkpoint(path)
         except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as exc:
             raise ValueError(f"{path} is not a readable classifier checkpoint: {exc}") from None
-        self.model = self.checkpoint.build_model()  # as trained: saliency maps are read from it
-        self.inference_model = self.checkpoint.inference_model()  # the same function, faster
+        self.inference_model = self.checkpoint.inference_model()  # what predictions run (BN folded)
         self.label_set = self.checkpoint.label_set
         self.input_size = self.checkpoint.input_size
         self.grayscale = self.checkpoint.in_chans == 1
         self.va_learned = self.checkpoint.va_head and _va_labels_annotated(self.checkpoint)
         self.version = checkpoint_version(path)
+
+    @cached_property
+    def model(self):
+        """The network as trained, built on first use: saliency maps read its convolutions (before BN)."""
+        return self.checkpoint.build_model()
 
     def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
         return self.checkpoint.preprocess(np.stack(crops))

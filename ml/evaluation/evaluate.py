@@ -69,9 +69,13 @@ def predict(
     flip_tta: bool = False,
     progress: ProgressCallback | None = None,
     int8: bool = False,
+    model: EmotionNet | None = None,
 ) -> np.ndarray:
-    """Class probabilities (N, C) in the checkpoint's label-set order (`int8`: its int8 trunk)."""
-    model = ckpt.inference_model(int8=int8)
+    """Class probabilities (N, C) in the checkpoint's label-set order (`int8`: its int8 trunk).
+
+    `model` (from `ckpt.inference_model(...)`) saves rebuilding the network, e.g. for timing it.
+    """
+    model = model if model is not None else ckpt.inference_model(int8=int8)
     out = []
     for start in range(0, len(images), batch_size):
         x = ckpt.preprocess(images[start : start + batch_size])
