@@ -10,6 +10,7 @@ from ml.crowd.aggregation import (
     annotator_agreement,
     continuous_summary,
     dawid_skene,
+    dawid_skene_shortfall,
     majority_vote,
     vote_counts,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "annotator_agreement",
     "continuous_summary",
     "dawid_skene",
+    "dawid_skene_shortfall",
     "fleiss_kappa",
     "krippendorff_alpha",
     "majority_vote",

@@ -32,7 +32,7 @@ def majority_vote(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @dataclass
 class DawidSkeneResult:
     posteriors: np.ndarray  # items x classes: probability of each true class
-    labels: np.ndarray  # items: most probable true class
+    labels: np.ndarray  # items: most probable true class among those the item was given
     confusion: np.ndarray  # annotators x true classes x given labels
     priors: np.ndarray  # classes
     iterations: int
@@ -43,13 +43,35 @@ class DawidSkeneResult:
         return diagonal @ self.priors
 
 
+# Dirichlet pseudo-counts of the MAP estimate (see `dawid_skene`). The confusion prior says
+# "an annotator is right about 70% of the time" with the weight of about three answers, so it
+# steers a confusion row only while that annotator has given few answers of that class.
+CLASS_PRIOR = 1.0
+CONFUSION_DIAGONAL_PRIOR = 2.0
+CONFUSION_OFF_DIAGONAL_PRIOR = 0.1
+
+
 def dawid_skene(
-    items, annotators, labels, num_classes: int, max_iterations: int = 100, tolerance: float = 1e-6
+    items,
+    annotators,
+    labels,
+    num_classes: int,
+    max_iterations: int = 100,
+    tolerance: float = 1e-6,
+    class_prior: float = CLASS_PRIOR,
+    diagonal_prior: float = CONFUSION_DIAGONAL_PRIOR,
+    off_diagonal_prior: float = CONFUSION_OFF_DIAGONAL_PRIOR,
 ) -> DawidSkeneResult:
     """Dawid & Skene (1979) EM: each annotator has a confusion matrix, items a latent class.
 
-    Starts from majority-vote posteriors; a small Laplace smoothing keeps confusion rows of
-    annotators who never saw a class from collapsing to zero.
+    Plain maximum-likelihood EM collapses on thin data: with a few answers per item a class
+    prior falls to zero and items whose only vote was that class are handed to another one
+    (the same happens in crowd-kit's `DawidSkene`). So the M step is a MAP estimate under
+    Dirichlet priors (pseudo-counts `class_prior` on every class, `diagonal_prior` /
+    `off_diagonal_prior` on each confusion row), and an item's label is the most probable
+    class among the labels it was actually given: the aggregate may choose between the
+    answers, never invent one. With plenty of answers the priors weigh next to nothing and
+    the result is the classic one. Starts from majority-vote posteriors.
     """
     items, annotators, labels = (np.asarray(a, dtype=np.int64) for a in (items, annotators, labels))
     if not (items.shape == annotators.shape == labels.shape) or items.size == 0:
@@ -59,16 +81,18 @@ def dawid_skene(
     num_items, num_annotators = items.max() + 1, annotators.max() + 1
     counts = vote_counts(items, labels, num_items, num_classes).astype(np.float64)
     posteriors = (counts + 1e-9) / (counts + 1e-9).sum(axis=1, keepdims=True)
-    smoothing = 0.01
+    row_prior = np.full((num_classes, num_classes), off_diagonal_prior)
+    np.fill_diagonal(row_prior, diagonal_prior)
 
     for iteration in range(1, max_iterations + 1):  # noqa: B007 (reported in the result)
         # M step: class priors and each annotator's confusion matrix from current posteriors.
-        priors = posteriors.mean(axis=0)
-        confusion = np.full((num_annotators, num_classes, num_classes), smoothing)
+        priors = posteriors.sum(axis=0) + class_prior
+        priors /= priors.sum()
+        confusion = np.tile(row_prior, (num_annotators, 1, 1))
         np.add.at(confusion, (annotators, slice(None), labels), posteriors[items])
         confusion /= confusion.sum(axis=2, keepdims=True)
         # E step: posterior of each item's class given all its labels.
-        log_post = np.tile(np.log(priors + 1e-12), (num_items, 1))
+        log_post = np.tile(np.log(priors), (num_items, 1))
         np.add.at(log_post, items, np.log(confusion[annotators, :, labels]))
         log_post -= log_post.max(axis=1, keepdims=True)
         new = np.exp(log_post)
@@ -77,7 +101,45 @@ def dawid_skene(
         posteriors = new
         if change < tolerance:
             break
-    return DawidSkeneResult(posteriors, posteriors.argmax(axis=1), confusion, priors, iteration)
+    return DawidSkeneResult(posteriors, _best_given_label(posteriors, counts), confusion, priors, iteration)
+
+
+def _best_given_label(posteriors: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per item, the most probable class among those it received a vote for."""
+    given = counts > 0
+    given[~given.any(axis=1)] = True  # an item with no answer (a gap in the ids): any class
+    return np.where(given, posteriors, -1.0).argmax(axis=1)
+
+
+# When Dawid-Skene has enough to go on: it estimates a confusion matrix per annotator from
+# items that several annotators answered, so it needs overlap, not just answers.
+MIN_SHARED_ITEMS = 20
+MIN_ANSWERS_PER_ITEM = 2.0
+
+
+def dawid_skene_shortfall(items, annotators) -> str | None:
+    """Why Dawid-Skene can't be trusted on these answers yet, or None when it can.
+
+    A rule of thumb, not a test: at least two annotators, on average at least
+    `MIN_ANSWERS_PER_ITEM` answers an item, and at least `MIN_SHARED_ITEMS` items answered by
+    two or more annotators. Below that, majority vote is the safer aggregate.
+    """
+    items, annotators = np.asarray(items, dtype=np.int64), np.asarray(annotators, dtype=np.int64)
+    if items.size == 0:
+        return "no answers yet"
+    pairs = np.unique(np.stack([items, annotators], axis=1), axis=0)
+    per_item = np.bincount(pairs[:, 0])
+    answered = per_item[per_item > 0]
+    shared = int((answered >= 2).sum())
+    reasons = []
+    if len(np.unique(annotators)) < 2:
+        reasons.append("only one annotator")
+    if items.size / len(answered) < MIN_ANSWERS_PER_ITEM:
+        reasons.append(f"{items.size / len(answered):.1f} answers per item (needs {MIN_ANSWERS_PER_ITEM:g})")
+    if shared < MIN_SHARED_ITEMS:
+        reasons.append(f"{shared} item{'s' if shared != 1 else ''} answered by two or more annotators "
+                       f"(needs {MIN_SHARED_ITEMS})")  # fmt: skip
+    return "; ".join(reasons) or None
 
 
 def continuous_summary(items, values, num_items: int) -> dict[str, np.ndarray]:

@@ -141,6 +141,20 @@ class AcceptView(APIView):
         return Response(asdict(result), status=status.HTTP_201_CREATED)
 
 
+class AcceptPreviewView(APIView):
+    """What accepting with a method would change (items per current -> accepted emotion); writes nothing."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(parameters=[AcceptSerializer], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        data = AcceptSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        session = get_object_or_404(LabelingSession, pk=pk)
+        preview = _labeling_errors(services.preview_acceptance, session, data.validated_data["method"])
+        return Response(asdict(preview))
+
+
 class SessionExportView(APIView):
     """The session's annotations, per-item aggregates or FER+-style votes as a file (exports.EXPORTS); admins."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -313,11 +314,52 @@ def accept_aggregates(session: LabelingSession, user, method: str = "majority") 
     return AcceptResult(method=method, labels_created=len(labels), labels_replaced=replaced)
 
 
-def _aggregate_labels(session: LabelingSession, user, method: str) -> list[Label]:
+@dataclass
+class AcceptPreview:
+    """What accepting would do to the dataset's current labels, before anything is written."""
+
+    method: str
+    labels: int  # crowd labels the accept would write
+    changed: int  # items whose current emotion would change
+    changes: list[dict]  # [{"from": emotion or None, "to": emotion or None, "items": n}], largest first
+    dawid_skene_shortfall: str | None  # why Dawid-Skene can't be trusted yet, None when it can
+
+
+def preview_acceptance(session: LabelingSession, method: str = "majority") -> AcceptPreview:
+    """Count, per (current emotion -> accepted emotion), the items accepting with `method` would relabel.
+
+    The current emotion ignores this session's own previous acceptance, which accepting
+    again replaces; an item whose emotion stays the same is not a change.
+    """
+    from webapp.labeling.statistics import session_statistics
+
+    if method not in Acceptance.Method.values:
+        raise LabelingError("method must be 'majority' or 'dawid_skene'")
+    stats = session_statistics(session)
+    labels = _aggregate_labels(session, None, method, stats)
+    replaced = Acceptance.objects.filter(session=session).values_list("labels", flat=True)
+    current = {}
+    for item_id, emotion in (
+        Label.objects.filter(item_id__in=[label.item_id for label in labels], emotion__isnull=False)
+        .exclude(pk__in=[pk for pk in replaced if pk is not None])
+        .order_by("created_at", "id")
+        .values_list("item_id", "emotion")
+    ):
+        current[item_id] = emotion  # ascending order: the newest wins
+    moves = Counter(
+        (current.get(label.item_id), label.emotion)
+        for label in labels
+        if label.emotion is not None and current.get(label.item_id) != label.emotion
+    )
+    changes = [{"from": old, "to": new, "items": n} for (old, new), n in moves.most_common()]
+    return AcceptPreview(method, len(labels), sum(moves.values()), changes, stats.dawid_skene_shortfall)
+
+
+def _aggregate_labels(session: LabelingSession, user, method: str, stats=None) -> list[Label]:
     """Unsaved crowd Labels: one per complete, non-gold item whose aggregate says something."""
     from webapp.labeling.statistics import session_statistics
 
-    stats = session_statistics(session)
+    stats = stats or session_statistics(session)
     complete = set(
         SessionItem.objects.filter(
             session=session, is_gold=False, label_count__gte=session.labels_per_item

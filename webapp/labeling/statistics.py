@@ -11,6 +11,7 @@ from ml.crowd import (
     annotator_agreement,
     continuous_summary,
     dawid_skene,
+    dawid_skene_shortfall,
     fleiss_kappa,
     krippendorff_alpha,
     majority_vote,
@@ -64,6 +65,8 @@ class SessionStatistics:
     alpha_arousal: float | None
     annotators: list[AnnotatorRow] = field(default_factory=list)
     aggregates: dict[int, ItemAggregate] = field(default_factory=dict)
+    # Why Dawid-Skene can't be trusted on these answers yet (majority is then the default).
+    dawid_skene_shortfall: str | None = "no answers yet"
 
 
 def _safe(statistic, *args):
@@ -96,11 +99,12 @@ def session_statistics(session: LabelingSession) -> SessionStatistics:
     labels = np.array([CATEGORIES.index(r[3] or "not_face") for r in answered], dtype=np.int64)
     counts_matrix = vote_counts(items, labels, len(item_ids), len(CATEGORIES))
     majority, tied = majority_vote(counts_matrix)
-    ds_posteriors = None
+    ds_result = None
     if len(answered):
         stats.fleiss_kappa = _safe(fleiss_kappa, counts_matrix)
         stats.alpha_emotion = _safe(krippendorff_alpha, items, labels, "nominal")
-        ds_posteriors = dawid_skene(items, annotators, labels, len(CATEGORIES)).posteriors
+        ds_result = dawid_skene(items, annotators, labels, len(CATEGORIES))
+        stats.dawid_skene_shortfall = dawid_skene_shortfall(items, annotators)
 
     va = [r for r in rows if r[5] is not None]
     va_items = np.array([item_index[r[0]] for r in va], dtype=np.int64)
@@ -112,16 +116,16 @@ def session_statistics(session: LabelingSession) -> SessionStatistics:
     answers = np.bincount([item_index[r[0]] for r in rows], minlength=len(item_ids))
     for pk, i in item_index.items():
         stats.aggregates[pk] = _item_aggregate(pk, i, int(answers[i]), counts_matrix[i], majority[i], tied[i],
-                                               ds_posteriors, summaries)  # fmt: skip
+                                               ds_result, summaries)  # fmt: skip
     stats.annotators = _annotator_rows(session, rows, answered, items, annotators, labels, majority, annotator_ids)
     return stats
 
 
-def _item_aggregate(pk, i, answers, counts, majority, tied, ds_posteriors, summaries) -> ItemAggregate:
+def _item_aggregate(pk, i, answers, counts, majority, tied, ds_result, summaries) -> ItemAggregate:
     """One item's aggregate from row `i` of the session-wide arrays."""
     total = int(counts.sum())
     v, a = summaries
-    ds_class = int(ds_posteriors[i].argmax()) if ds_posteriors is not None and total else None
+    ds_class = int(ds_result.labels[i]) if ds_result is not None and total else None
     return ItemAggregate(
         item_id=pk,
         labels=answers,
@@ -130,7 +134,7 @@ def _item_aggregate(pk, i, answers, counts, majority, tied, ds_posteriors, summa
         majority_share=round(int(counts[majority]) / total, 4) if total else None,
         tied=bool(tied and total),
         dawid_skene=CATEGORIES[ds_class] if ds_class is not None else None,
-        dawid_skene_probability=_number(ds_posteriors[i, ds_class]) if ds_class is not None else None,
+        dawid_skene_probability=_number(ds_result.posteriors[i, ds_class]) if ds_class is not None else None,
         valence=_number(v["mean"][i]),
         arousal=_number(a["mean"][i]),
         va_spread=_number(np.hypot(v["std"][i], a["std"][i])),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/labeling/sessions/<int:pk>/undo/", api.UndoView.as_view(), name="api-undo"),
     path("api/labeling/sessions/<int:pk>/release/", api.ReleaseView.as_view(), name="api-release"),
     path("api/labeling/sessions/<int:pk>/accept/", api.AcceptView.as_view(), name="api-accept"),
+    path("api/labeling/sessions/<int:pk>/accept/preview/", api.AcceptPreviewView.as_view(), name="api-accept-preview"),
     path("api/labeling/sessions/<int:pk>/export/<str:kind>", api.SessionExportView.as_view(), name="api-export"),
     path("api/labeling/assignments/<int:pk>/submit/", api.SubmitView.as_view(), name="api-submit"),
     path("api/labeling/assignments/<int:pk>/skip/", api.SkipView.as_view(), name="api-skip"),

@@ -227,3 +227,39 @@ def test_session_page_states_the_acceptance(client, admin_user, labelled):
     services.accept_aggregates(session, admin_user)
     page = client.get(f"/labeling/{session.pk}/").content.decode()
     assert "Accepted 2 times" in page and "(majority vote, 7 crowd labels)" in page
+
+
+def test_small_session_says_dawid_skene_is_not_trusted_and_never_invents_a_label(client, admin_user, labelled):
+    session, _ = labelled
+    stats = session_statistics(session)
+    assert stats.dawid_skene_shortfall == "7 items answered by two or more annotators (needs 20)"
+    for aggregate in stats.aggregates.values():
+        assert aggregate.votes.get(aggregate.dawid_skene, 0) > 0  # someone chose it
+    client.force_login(admin_user)
+    page = client.get(f"/labeling/{session.pk}/").content.decode()
+    assert 'id="dawid-skene-shortfall"' in page and "needs 20" in page
+    assert '<option value="majority" selected>' in page and "Dawid-Skene (too few answers to trust)" in page
+
+
+def test_accept_preview_counts_changes_and_writes_nothing(admin_client, api_client, annotator, labelled):
+    session, order = labelled
+    before = Label.objects.count()
+    preview = services.preview_acceptance(session, "majority")
+    originals = dict(Label.objects.filter(item_id__in=order, source="original").values_list("item_id", "emotion"))
+    accepted = {label.item_id: label.emotion for label in services._aggregate_labels(session, None, "majority")}
+    expected = sum(1 for item, emotion in accepted.items() if emotion and originals.get(item) != emotion)
+    assert preview.labels == 7 and preview.changed == expected
+    assert sum(change["items"] for change in preview.changes) == expected
+    assert all(change["from"] != change["to"] for change in preview.changes)
+    assert Label.objects.count() == before
+
+    # The session's own earlier accept is replaced, so it is not the "from" of the next preview.
+    services.accept_aggregates(session, None, "majority")
+    assert services.preview_acceptance(session, "majority").changes == preview.changes
+
+    url = f"/api/labeling/sessions/{session.pk}/accept/preview/"
+    body = admin_client.get(url, {"method": "dawid_skene"}).json()
+    assert body["method"] == "dawid_skene" and body["dawid_skene_shortfall"].endswith("(needs 20)")
+    assert admin_client.get(url, {"method": "vote"}).status_code == 400
+    api_client.force_authenticate(annotator)
+    assert api_client.get(url).status_code == 403
