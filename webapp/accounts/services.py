@@ -33,3 +33,11 @@ def create_annotator(username: str, password: str):
     user = get_user_model().objects.create_user(username=username, password=password)
     user.groups.add(Group.objects.get(name=ANNOTATORS))
     return user
+
+
+def set_annotator_active(user, active: bool) -> None:
+    """Deactivate (can't log in, tokens refused, answers kept) or reactivate an annotator."""
+    if user.is_staff:
+        raise ValueError("admins are managed in the Django admin, not here")
+    user.is_active = active
+    user.save(update_fields=["is_active"])

@@ -51,6 +51,13 @@ SECTIONS = [
         staff_only=True,
     ),
     Section(
+        "annotators",
+        "Annotators",
+        "Add annotators, deactivate them, and see who labelled what in which session.",
+        url_name="accounts:annotators",
+        staff_only=True,
+    ),
+    Section(
         "leaderboard",
         "Leaderboard",
         "Every model version compared per dataset and metric; promote the one predictions use.",
