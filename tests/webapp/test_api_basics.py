@@ -32,3 +32,14 @@ def test_bad_token_gets_the_standard_error_body(api_client):
     response = api_client.get("/api/health/")
     assert response.status_code == 401
     assert response.json() == {"error": {"code": "authentication_failed", "message": "Invalid token."}}
+
+
+def test_error_messages_never_name_non_field_errors():
+    from rest_framework.exceptions import ValidationError
+
+    from webapp.core.api_errors import exception_handler
+
+    response = exception_handler(ValidationError({"non_field_errors": ["give an emotion or say unsure"]}), {})
+    assert response.data["error"]["message"] == "give an emotion or say unsure"
+    field = exception_handler(ValidationError({"valence": ["must be at most 1"]}), {})
+    assert field.data["error"]["message"] == "valence: must be at most 1"

@@ -2,13 +2,17 @@
 
 from rest_framework.views import exception_handler as drf_exception_handler
 
+# Keys that name no field a person filled in: their message stands alone.
+_NOT_A_FIELD = {"non_field_errors", "detail"}
+
 
 def _first_message(detail) -> str:
     if isinstance(detail, list) and detail:
         return _first_message(detail[0])
     if isinstance(detail, dict) and detail:
         key, value = next(iter(detail.items()))
-        return f"{key}: {_first_message(value)}"
+        message = _first_message(value)
+        return message if key in _NOT_A_FIELD else f"{key}: {message}"
     return str(detail)
 
 

@@ -14,8 +14,11 @@ class ImportCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, data):
-        if ("file" in data) == bool(data["server_path"].strip()):
+        has_file, has_path = "file" in data, bool(data["server_path"].strip())
+        if has_file and has_path:
             raise serializers.ValidationError({"file": ["give either a file to upload or a server_path, not both"]})
+        if not (has_file or has_path):
+            raise serializers.ValidationError({"file": ["give a file to upload, or a server_path under IMPORT_ROOT"]})
         return data
 
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import MayUseDemo
+from webapp.core.sizes import megabytes
 from webapp.uploads import selectors, services
 from webapp.uploads.models import Upload
 from webapp.uploads.serializers import (
@@ -49,7 +50,7 @@ def _refuse_oversized_body(request) -> None:
     except ValueError:
         return  # Django's own parsing reports a malformed length
     if declared > limit + MULTIPART_OVERHEAD:
-        raise PayloadTooLarge(f"the request is {declared:,} bytes; the photo limit is {limit:,} (MAX_UPLOAD_MB)")
+        raise PayloadTooLarge(f"the request is {megabytes(declared)}; the photo limit is {megabytes(limit)}")
 
 
 def _accept_upload(request) -> Upload:

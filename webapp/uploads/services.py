@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image
 
 from webapp.core.images import BadImageError, inspect_image
+from webapp.core.sizes import megabytes
 from webapp.datasets.models import Dataset, Item, Label, item_image_path
 from webapp.uploads.models import Face, Upload, face_file_path, photo_path
 
@@ -51,7 +52,7 @@ def create_upload(file, *, owner=None, session_key: str = "") -> Upload:
     limit = settings.APP["MAX_UPLOAD_BYTES"]
     if file.size > limit:
         raise UploadRejected(
-            f"the photo is {file.size:,} bytes; the limit is {limit:,} (MAX_UPLOAD_MB)", too_large=True
+            f"the photo is {megabytes(file.size)}; the limit is {megabytes(limit)}", too_large=True
         )
     data = file.read()
     info = _check_photo(data)

@@ -171,7 +171,9 @@ def test_file_and_server_path_together_are_refused(admin_client, import_root):
             "/api/imports/", {"name": "x", "format": "facial_keypoints", "file": handle, "server_path": "a.csv"}
         )
     assert response.status_code == 400 and "not both" in response.json()["error"]["message"]
-    assert admin_client.post("/api/imports/", {"name": "x", "format": "class_folders"}).status_code == 400
+    neither = admin_client.post("/api/imports/", {"name": "x", "format": "class_folders"})
+    assert neither.status_code == 400
+    assert neither.json()["error"]["message"] == "file: give a file to upload, or a server_path under IMPORT_ROOT"
 
 
 def test_affectnet_palette_and_cmyk_photos_become_plain_crops(post_import, tmp_path):
