@@ -57,7 +57,7 @@
     if (!progress) return;
     document.getElementById("session-progress").value = progress.items ? progress.complete_items / progress.items : 0;
     document.getElementById("progress-text").textContent =
-      `${progress.complete_items} of ${progress.items} items complete · ${progress.my_labels} by you`;
+      `${progress.complete_items} of ${progress.items} item${progress.items === 1 ? "" : "s"} complete · ${progress.my_labels} by you`;
   }
 
   function fill() {

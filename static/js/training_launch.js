@@ -25,6 +25,24 @@
     return body;
   }
 
+  // Suggest the queue and epochs from the workers that answer now, unless the admin already chose.
+  async function suggestDefaults() {
+    const queue = form.elements["queue"], epochs = form.elements["epochs"];
+    const hint = document.getElementById("queue-hint");
+    const untouched = {queue: queue.value, epochs: epochs.value};
+    try {
+      const response = await fetch(queue.dataset.probe, {headers: {"Accept": "application/json"}});
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const {defaults} = await response.json();
+      if (queue.value === untouched.queue) queue.value = defaults.queue;
+      if (epochs.value === untouched.epochs) epochs.value = defaults.epochs;
+      hint.textContent = `Suggested: ${defaults.queue} queue, ${defaults.epochs} epochs (${defaults.reason}).`;
+    } catch (error) {
+      hint.textContent = `Could not ask the workers (${error.message}); check the Health page.`;
+    }
+  }
+  suggestDefaults();
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.textContent = "";

@@ -83,6 +83,16 @@ def check_worker(queue: str, async_result, deadline: float, required: bool) -> C
     return Check(True, f"worker {reply['hostname']} answered", required=required, details=reply)
 
 
+def answering_queues(timeout: float) -> dict[str, bool]:
+    """{queue: whether a worker answered a ping on it within `timeout` seconds}; all False without a broker."""
+    try:
+        sent = send_pings(list(WORKER_QUEUES))
+    except Exception:  # broker unreachable: nobody can answer
+        return dict.fromkeys(WORKER_QUEUES, False)
+    deadline = time.monotonic() + timeout
+    return {queue: check_worker(queue, sent[queue], deadline, False).ok for queue in WORKER_QUEUES}
+
+
 def overall_status(checks: dict[str, Check]) -> str:
     if any(not c.ok and c.required for c in checks.values()):
         return "failing"

@@ -1,6 +1,7 @@
 """JSON API for training runs (admins): launch, follow, cancel; the architectures on offer."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -9,7 +10,27 @@ from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsAdmin
 from webapp.training import selectors, services
-from webapp.training.serializers import ArchitectureSerializer, LaunchSerializer, TrainingRunSerializer
+from webapp.training.serializers import (
+    ArchitectureSerializer,
+    LaunchSerializer,
+    TrainingRunSerializer,
+    launch_defaults,
+)
+
+QUEUE_PROBE_TIMEOUT_S = 2.0
+
+
+class WorkerQueuesView(APIView):
+    """Which training queues a worker answers on now, and the launch defaults that suit them."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        from webapp.health.services import answering_queues
+
+        answering = answering_queues(timeout=QUEUE_PROBE_TIMEOUT_S)
+        return Response({"answering": answering, "defaults": launch_defaults(answering)})
 
 
 class RunListCreateView(APIView):

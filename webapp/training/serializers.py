@@ -11,6 +11,21 @@ from webapp.training.models import TrainingRun
 # ml.training.TrainConfig keeps ml's default.
 
 
+# Epochs the launch form suggests: a CPU worker trains some ten times slower than a GPU one.
+GPU_DEFAULT_EPOCHS, CPU_DEFAULT_EPOCHS = 30, 10
+
+
+def launch_defaults(answering: dict[str, bool]) -> dict:
+    """The queue and epochs to suggest, given which queues a worker answers on (see WorkerQueuesView)."""
+    if answering.get("gpu"):
+        return {"queue": "gpu", "epochs": GPU_DEFAULT_EPOCHS, "reason": "a GPU worker answered"}
+    if answering.get("cpu"):
+        return {"queue": "cpu", "epochs": CPU_DEFAULT_EPOCHS,
+                "reason": "no GPU worker answered; a CPU worker did, so the run is sized for it"}  # fmt: skip
+    return {"queue": "gpu", "epochs": GPU_DEFAULT_EPOCHS,
+            "reason": "no worker answered yet; the run waits in the queue until one starts"}  # fmt: skip
+
+
 class LaunchSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     datasets = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.all(), many=True, allow_empty=False)
@@ -21,7 +36,7 @@ class LaunchSerializer(serializers.Serializer):
     architecture = serializers.ChoiceField(choices=[])
     task = serializers.ChoiceField(choices=TrainingRun.Task.choices, default=TrainingRun.Task.EMOTION)
     queue = serializers.ChoiceField(choices=TrainingRun.Queue.choices, default=TrainingRun.Queue.GPU)
-    epochs = serializers.IntegerField(min_value=1, max_value=500, default=30)
+    epochs = serializers.IntegerField(min_value=1, max_value=500, default=GPU_DEFAULT_EPOCHS)
     batch_size = serializers.IntegerField(min_value=1, max_value=1024, default=64)
     lr = serializers.FloatField(min_value=1e-6, max_value=1.0, default=1e-3)
     optimizer = serializers.ChoiceField(choices=["adamw", "adam", "sgd"], default="adamw")

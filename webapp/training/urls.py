@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/training/runs/", api.RunListCreateView.as_view(), name="api-runs"),
     path("api/training/runs/<int:pk>/", api.RunDetailView.as_view(), name="api-run"),
     path("api/training/runs/<int:pk>/cancel/", api.RunCancelView.as_view(), name="api-run-cancel"),
+    path("api/training/queues/", api.WorkerQueuesView.as_view(), name="api-queues"),
     path("api/training/architectures/", api.ArchitectureListView.as_view(), name="api-architectures"),
 ]

@@ -174,3 +174,29 @@ def test_the_launch_form_lists_every_task_with_what_it_learns_from(client, admin
     for value, label in TrainingRun.Task.choices:
         assert f'<option value="{value}">{value} — {label}</option>' in page
     assert len(TrainingRun.Task.choices) == 4 and "annotated V/A" in TrainingRun.Task.VA.label
+
+
+def test_launch_defaults_follow_the_workers_that_answer():
+    from webapp.training.serializers import launch_defaults
+
+    assert launch_defaults({"gpu": True, "cpu": True})["queue"] == "gpu"
+    cpu_only = launch_defaults({"gpu": False, "cpu": True})
+    assert (cpu_only["queue"], cpu_only["epochs"]) == ("cpu", 10) and "no GPU worker" in cpu_only["reason"]
+    nobody = launch_defaults({"gpu": False, "cpu": False})
+    assert nobody["queue"] == "gpu" and "waits in the queue" in nobody["reason"]
+
+
+def test_queues_api_reports_answering_workers_to_admins_only(admin_client, api_client, annotator, monkeypatch):
+    from webapp.health import services as health
+
+    monkeypatch.setattr(health, "answering_queues", lambda timeout: {"cpu": True, "gpu": False})
+    body = admin_client.get("/api/training/queues/").json()
+    assert body["answering"] == {"cpu": True, "gpu": False} and body["defaults"]["queue"] == "cpu"
+    api_client.force_authenticate(annotator)
+    assert api_client.get("/api/training/queues/").status_code == 403
+
+
+def test_no_worker_means_no_queue_answers():
+    from webapp.health.services import answering_queues
+
+    assert answering_queues(timeout=0.3) == {"cpu": False, "gpu": False}
