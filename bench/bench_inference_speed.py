@@ -21,10 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from ml.models import create_model  # noqa: E402
+from ml.models import count_flops, create_model  # noqa: E402
 from ml.models.inference import for_inference  # noqa: E402
 from ml.models.quantize import quantize_state, quantized_model  # noqa: E402
-from ml.models.registry import count_flops  # noqa: E402
 
 
 def faces_per_second(model: torch.nn.Module, x: torch.Tensor, batch: int, repeats: int) -> float:

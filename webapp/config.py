@@ -31,14 +31,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-class ConfigError(Exception):
-    """A setting from the environment has a value the application cannot use."""
+class ConfigError(ImproperlyConfigured):
+    """A setting from the environment has a value the application cannot use.
+
+    An `ImproperlyConfigured`, so that the worker's start-up (worker/celery_app.py) can report it
+    without importing the webapp."""
 
 
 def env_bool(name: str, default: bool, environ=os.environ) -> bool:

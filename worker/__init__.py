@@ -1,2 +1,3 @@
-"""Celery glue: the app and its tasks. Tasks load rows, call `ml`, and write results
-back through the webapp's service functions."""
+"""What a worker process is beyond Django: the Celery app (`celery_app.py`) and the face
+pipelines it keeps loaded between tasks (`pipelines.py`). The tasks live in their Django app
+(`webapp/<app>/tasks.py`); nothing here imports the webapp."""

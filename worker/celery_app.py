@@ -3,23 +3,24 @@
 Queues: `cpu` for predictions and imports, `gpu` for training. The embedded default
 worker (`make up`) listens on both; on many machines each worker joins the queues its
 hardware suits (see docker-compose.yml).
+
+Tasks live in their Django app (`webapp/<app>/tasks.py`) and are found by autodiscovery when
+a worker starts; this module imports nothing of the webapp, so the webapp may import it.
 """
 
 import os
 import sys
 
 from celery import Celery
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
-
-from webapp.config import ConfigError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 try:
-    import django
-
-    django.setup()
-except ConfigError as exc:
+    settings.INSTALLED_APPS  # noqa: B018 - reads the settings now: a bad environment variable stops here
+except ImproperlyConfigured as exc:  # webapp.config.ConfigError among them
     print(f"Configuration error: {exc}", file=sys.stderr)
     sys.exit(2)
 
@@ -39,10 +40,5 @@ app.conf.update(
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
 )
-# Task modules, one per domain; each helper module registers its tasks on import.
-app.conf.imports = [
-    "worker.tasks",
-    "worker.training_tasks",
-    "worker.prediction_tasks",
-    "worker.dataset_tasks",
-]
+# Every installed app's tasks.py, imported when the worker starts (Django is set up by then).
+app.autodiscover_tasks()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,10 +20,8 @@ from ml.checkpoint import Checkpoint, load_checkpoint
 from ml.data import FaceSet, load_faceset
 from ml.evaluation.metrics import ClassificationReport, classification_report, keypoint_report, va_report
 from ml.evaluation.plots import save_confusion_matrix_png
+from ml.evaluation.predict import Predictions, has_annotated_va, landmarks_of, predict_outputs
 from ml.models import EmotionNet
-
-if TYPE_CHECKING:
-    from ml.training.loop import Predictions
 
 # progress(items done, items in total): called after every batch that went through the network.
 ProgressCallback = Callable[[int, int], None]
@@ -113,7 +110,7 @@ def unevaluable_reason(ckpt: Checkpoint, faces: FaceSet) -> str | None:
             return "every keypoint is missing"
         return None
     if ckpt.task == "va":
-        return None if _has_annotated_va(faces) else "no annotated valence/arousal"
+        return None if has_annotated_va(faces) else "no annotated valence/arousal"
     if len(labels_in_model_space(faces, ckpt)[0]) == 0:
         labelled = sorted({faces.label_set.classes[i] for i in faces.labels if i >= 0})
         return (
@@ -176,7 +173,7 @@ def evaluate_faces(
     outputs = infer(ckpt, model, kept, flip_tta=flip_tta, progress=progress)
     report = classification_report(outputs.probs, labels, ckpt.label_set.classes)
     regression = {}
-    if outputs.va is not None and _has_annotated_va(kept):
+    if outputs.va is not None and has_annotated_va(kept):
         regression = va_report(kept.valence_arousal, outputs.va)
     evaluation = Evaluation(checkpoint, data, split, report, len(faces) - len(keep), None, ckpt.task, regression)
     if confusion_png:
@@ -209,8 +206,6 @@ def infer(
     flip TTA averages the class probabilities with the mirrored crops', except for landmark models,
     whose points would need mirroring too.
     """
-    from ml.training.loop import Predictions, landmarks_of, predict_outputs
-
     landmarks = None if ckpt.task == "keypoints" else landmarks_of(faces)
     flip_tta = flip_tta and not model.uses_landmarks
     parts = []
@@ -230,11 +225,6 @@ def infer(
         return None if not values or values[0] is None else np.concatenate(values)
 
     return Predictions(joined("probs"), joined("va"), joined("keypoints"))
-
-
-def _has_annotated_va(faces: FaceSet) -> bool:
-    """Some item carries annotated valence/arousal (readers write NaN where a row has none)."""
-    return faces.valence_arousal is not None and bool((~np.isnan(faces.valence_arousal).any(axis=1)).any())
 
 
 __all__ = [

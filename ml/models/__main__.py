@@ -10,7 +10,7 @@ import argparse
 
 import torch
 
-from ml.models.registry import count_flops, count_parameters, create_model, get_spec, list_models
+from ml.models import count_flops, count_parameters, create_model, get_spec, list_models
 
 
 def main() -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ml.models.registry import Backbone, register_model
+from ml.models.base import Backbone
+from ml.models.registry import register_model
 
 VALID_MIN_SIZE = 75
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from torch import nn
 from torchvision import models as tvm
 
-from ml.models.registry import Backbone, register_model
+from ml.models.base import Backbone
+from ml.models.registry import register_model
 from ml.models.tv import _TorchvisionBackbone
 
 

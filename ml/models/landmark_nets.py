@@ -23,7 +23,8 @@ import torch
 from torch import nn
 from torchvision import models as tvm
 
-from ml.models.registry import Backbone, register_model
+from ml.models.base import Backbone
+from ml.models.registry import register_model
 from ml.models.tv import adapt_first_conv
 
 NUM_LANDMARKS = 68

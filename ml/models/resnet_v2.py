@@ -17,7 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ml.models.registry import Backbone, register_model
+from ml.models.base import Backbone
+from ml.models.registry import register_model
 
 EXPANSION = 4  # bottleneck output channels = 4 x its width
 STAGE_WIDTHS = (64, 128, 256, 512)

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torchvision import models as tvm
 
-from ml.models.registry import Backbone, register_model
+from ml.models.base import Backbone
+from ml.models.registry import register_model
 
 
 def adapt_first_conv(model: nn.Module, in_chans: int) -> None:

@@ -47,7 +47,7 @@ def test_unknown_architecture_and_too_small_input():
 
 @pytest.mark.parametrize(("in_chans", "size"), [(1, 48), (3, 74)])
 def test_inception_v3_upsamples_inputs_under_75_px(in_chans, size):
-    from ml.models.registry import count_flops
+    from ml.models import count_flops
 
     model = create_model("inception_v3", in_chans=in_chans, input_size=size).eval()
     with torch.no_grad():
@@ -140,7 +140,7 @@ def test_inception_resnet_v2_matches_the_paper_size():
 
 
 def test_keypoint_head_and_flops():
-    from ml.models.registry import count_flops
+    from ml.models import count_flops
 
     model = create_model("keypoint_resnet18", input_size=96, num_keypoints=15).eval()
     with torch.no_grad():

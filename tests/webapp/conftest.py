@@ -15,7 +15,7 @@ def admin_client(admin_user):
 @pytest.fixture
 def queued(monkeypatch):
     """Record the import tasks sent to the broker instead of sending them."""
-    from worker.tasks import import_dataset
+    from webapp.datasets.tasks import import_dataset
 
     sent = []
 

@@ -22,7 +22,7 @@ def _wait(client, job_id: int, worker, timeout: float = 120) -> dict:
 
 
 def test_dataset_predictions_run_on_the_worker(worker, api_client, admin_user, tmp_path, monkeypatch):
-    from worker.tasks import import_dataset
+    from webapp.datasets.tasks import import_dataset
 
     monkeypatch.setattr(import_dataset, "apply_async", lambda **kwargs: type("R", (), {"id": "local"})())
     api_client.force_authenticate(admin_user)

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_ping_task_runs_on_the_worker(worker):
-    from worker.tasks import ping
+    from webapp.health.tasks import ping
 
     reply = ping.apply_async(args=[time.time()], queue="cpu").get(timeout=20)
     assert reply["pid"] != os.getpid()

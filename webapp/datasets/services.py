@@ -11,6 +11,7 @@ from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, resolve_server_path
 from webapp.datasets.importing import check_source
 from webapp.datasets.models import Dataset, ImportJob, PredictionJob
+from webapp.datasets.tasks import import_dataset, predict_dataset
 
 
 class ImportRejected(ValueError):
@@ -64,8 +65,6 @@ def start_import(
 
 
 def _enqueue(job: ImportJob) -> None:
-    from worker.tasks import import_dataset
-
     result = import_dataset.apply_async(args=[job.pk], queue="cpu")
     ImportJob.objects.filter(pk=job.pk).update(task_id=result.id)
 
@@ -100,7 +99,5 @@ def start_prediction(dataset: Dataset, user=None) -> PredictionJob:
 
 
 def _enqueue_prediction(job: PredictionJob) -> None:
-    from worker.dataset_tasks import predict_dataset
-
     result = predict_dataset.apply_async(args=[job.pk], queue="cpu")
     PredictionJob.objects.filter(pk=job.pk).update(task_id=result.id)

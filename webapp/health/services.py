@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from webapp.health.tasks import ping
+from worker.celery_app import app
+
 # queue -> whether a worker on it is required for the application to work
 WORKER_QUEUES = {"cpu": True, "gpu": False}
 
@@ -48,8 +51,6 @@ def check_database() -> Check:
 
 @_timed
 def check_broker() -> Check:
-    from worker.celery_app import app
-
     kind = settings.APP["BROKER_KIND"]
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
@@ -62,8 +63,6 @@ def send_pings(queues: list[str]) -> dict:
     Sequential on purpose: kombu's filesystem transport guards its files with fcntl
     locks, which do not exclude threads of one process from each other.
     """
-    from worker.tasks import ping
-
     expires = settings.APP["HEALTH_WORKER_TIMEOUT"]
     return {queue: ping.apply_async(args=[time.time()], queue=queue, expires=expires) for queue in queues}
 

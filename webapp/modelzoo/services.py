@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.modelzoo.models import ModelVersion, Promotion
+from webapp.modelzoo.tasks import evaluate_model_version
 
 BUNDLED_DIR = "models"
 # The bundled model that answers predictions on a fresh install.
@@ -36,7 +37,7 @@ def register_checkpoint(path: Path, *, source: str, name: str = "", description:
     `path` must lie under the project root (bundled) or MEDIA_ROOT (trained).
     """
     from ml.checkpoint import load_checkpoint
-    from ml.models.registry import count_parameters
+    from ml.models import count_parameters
 
     path = Path(path).resolve()
     tag = checkpoint_tag(path)
@@ -143,8 +144,6 @@ def queue_evaluation(version: ModelVersion) -> None:
 
 
 def _send_evaluation(version_id: int) -> None:
-    from worker.training_tasks import evaluate_model_version
-
     evaluate_model_version.apply_async(args=[version_id], queue="cpu")
 
 

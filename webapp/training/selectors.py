@@ -24,7 +24,7 @@ def architectures() -> tuple[Architecture, ...]:
     """Every registered architecture with its parameter count (built on the meta device: no memory, no weights)."""
     import torch
 
-    from ml.models.registry import count_parameters, create_model, get_spec, list_models
+    from ml.models import count_parameters, create_model, get_spec, list_models
 
     found = []
     for name in list_models():
@@ -37,7 +37,7 @@ def architectures() -> tuple[Architecture, ...]:
 
 
 def architecture_names() -> list[str]:
-    from ml.models.registry import list_models
+    from ml.models import list_models
 
     return list_models()
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from ml.data.presets import DEFAULT_PRESET, PRESETS
-from ml.models.registry import get_spec
+from ml.models import get_spec
 from webapp.datasets.models import Dataset, Label
 from webapp.modelzoo.serializers import EvaluationSerializer
 from webapp.training import selectors

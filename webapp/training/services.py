@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.training.models import TrainingRun
+from webapp.training.tasks import train_run
 
 # A worker renews its lease every HEARTBEAT_SECONDS; a lease not renewed for LEASE_SECONDS
 # belongs to a dead worker, and another worker may take the run over.
@@ -41,8 +42,6 @@ def launch_run(*, user, name: str, datasets, label_sources: list[str], architect
 
 
 def enqueue(run: TrainingRun) -> None:
-    from worker.training_tasks import train_run
-
     result = train_run.apply_async(args=[run.pk], queue=run.queue)
     TrainingRun.objects.filter(pk=run.pk).update(task_id=result.id)
 
@@ -117,6 +116,6 @@ def unfinished_started_runs() -> list[TrainingRun]:
     """Runs a worker took up and did not finish: after a worker restart, their tasks are sent again.
 
     A copy whose run is still held by a live worker waits for the lease and then gives up
-    (see worker.training_tasks), so sending one too many is harmless.
+    (see webapp.training.tasks), so sending one too many is harmless.
     """
     return list(TrainingRun.objects.filter(status__in=[TrainingRun.Status.RUNNING, TrainingRun.Status.EVALUATING]))

@@ -23,6 +23,7 @@ from webapp.core.images import BadImageError, inspect_image
 from webapp.core.sizes import megabytes
 from webapp.datasets.models import Dataset, Item, Label, item_image_path
 from webapp.uploads.models import Face, Upload, face_file_path, photo_path
+from webapp.uploads.tasks import predict_upload
 
 # Formats a person may upload, by content (the name's extension is never trusted).
 UPLOAD_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -97,8 +98,6 @@ def _upright_size(data: bytes, width: int, height: int) -> tuple[int, int]:
 
 def enqueue_prediction(upload: Upload) -> None:
     """Send the upload's prediction to the `cpu` queue (called once its row is committed)."""
-    from worker.prediction_tasks import predict_upload
-
     try:
         result = predict_upload.apply_async(args=[upload.pk], queue="cpu")
     except Exception as exc:  # broker unreachable: say so on the job instead of leaving it pending forever

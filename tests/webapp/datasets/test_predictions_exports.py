@@ -27,7 +27,7 @@ def fer_small(post_import, tmp_path) -> Dataset:
 
 @pytest.fixture
 def queued_predictions(monkeypatch):
-    from worker.dataset_tasks import predict_dataset
+    from webapp.datasets.tasks import predict_dataset
 
     sent = []
 

@@ -65,7 +65,8 @@ def hold_out(dataset, emotions=("sad", "anger"), keypoint_items=1) -> None:
 @pytest.fixture
 def sent_tasks(monkeypatch):
     """Record training and evaluation tasks sent to the broker instead of sending them."""
-    from worker.training_tasks import evaluate_model_version, train_run
+    from webapp.modelzoo.tasks import evaluate_model_version
+    from webapp.training.tasks import train_run
 
     sent = []
 

@@ -16,7 +16,7 @@ class FakeResult:
 @pytest.fixture
 def run_inline(monkeypatch):
     """Run `uploads.predict` at once, in this process, when an upload is committed."""
-    from worker.prediction_tasks import predict_upload
+    from webapp.uploads.tasks import predict_upload
 
     ran = []
 
@@ -32,7 +32,7 @@ def run_inline(monkeypatch):
 @pytest.fixture
 def queue_only(monkeypatch):
     """Record the prediction tasks sent, without running them (the job stays pending)."""
-    from worker.prediction_tasks import predict_upload
+    from webapp.uploads.tasks import predict_upload
 
     sent = []
 

@@ -11,8 +11,8 @@ from webapp.modelzoo import services as modelzoo
 from webapp.modelzoo.models import ModelVersion
 from webapp.uploads import services
 from webapp.uploads.models import Face, Upload
+from webapp.uploads.tasks import predict_upload
 from worker import pipelines
-from worker.prediction_tasks import predict_upload
 
 pytestmark = pytest.mark.django_db
 

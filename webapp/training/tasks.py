@@ -1,4 +1,4 @@
-"""Training and model-evaluation tasks. The work itself is in webapp.training.running.
+"""The training task (`training.run`). The work itself is in webapp.training.running.
 
 `training.run` is safe to receive twice: it first takes the run's lease (one worker at a
 time), does nothing for a finished run, and resumes from the run's last checkpoint. When a
@@ -33,19 +33,6 @@ def train_run(self, run_id: int) -> dict:
     if run is None:
         return {"run": run_id, "status": "already finished"}
     return {"run": run_id, "status": running.execute(run, owner)}
-
-
-@app.task(name="modelzoo.evaluate", time_limit=6 * 3600)
-def evaluate_model_version(version_id: int) -> dict:
-    """Latency and evaluations of one model version on every compatible dataset; re-running refreshes them."""
-    from webapp.modelzoo.evaluation import measure_version
-    from webapp.modelzoo.models import ModelVersion
-
-    version = ModelVersion.objects.filter(pk=version_id).first()
-    if version is None:
-        return {"version": version_id, "status": "gone"}
-    evaluations = measure_version(version)
-    return {"version": version_id, "evaluations": len(evaluations), "latency_ms": version.cpu_latency_ms}
 
 
 @worker_ready.connect

@@ -1,4 +1,4 @@
-"""Prediction tasks: one uploaded photo through the active model's face pipeline.
+"""The upload task: one uploaded photo through the active model's face pipeline (`uploads.predict`).
 
 `uploads.predict` is safe to receive twice: a second run replaces the first run's faces in one
 transaction (see webapp.uploads.services.record_prediction). What is wrong with the photo is
