@@ -53,9 +53,61 @@
     message.textContent = body.error ? body.error.message : `HTTP ${response.status}`;
     return false;
   }
+  // ---- promotion: the candidate beside the active model, then confirm ----
+  const dialog = document.getElementById("promote-dialog");
+  const percent = (x) => `${(100 * x).toFixed(1)}%`;
+  function measuredText(m) {
+    return m ? `${percent(m.accuracy)} (95% CI ${percent(m.low)}–${percent(m.high)}, n = ${m.items.toLocaleString()})` : "not measured";
+  }
+  function previewNodes(preview, name) {
+    const nodes = [];
+    const intro = document.createElement("p");
+    intro.textContent = `Make ${name} the model every new prediction uses` +
+      (preview.active ? ` instead of ${preview.active}?` : "?");
+    nodes.push(intro);
+    if (preview.comparisons.length) {
+      const table = document.createElement("table");
+      table.className = "grid";
+      table.id = "promote-comparison";
+      const head = table.createTHead().insertRow();
+      ["Data", "Candidate", "Active", "Difference"].forEach((t) => { head.insertCell().outerHTML = `<th>${t}</th>`; });
+      const body = table.createTBody();
+      for (const c of preview.comparisons) {
+        const row = body.insertRow();
+        row.insertCell().textContent = `${c.dataset}/${c.split}`;
+        row.insertCell().textContent = measuredText(c.candidate);
+        row.insertCell().textContent = measuredText(c.active);
+        row.insertCell().textContent = c.difference === null ? "–" : `${c.difference >= 0 ? "+" : ""}${(100 * c.difference).toFixed(1)} points`;
+        if (c.clearly_worse) row.className = "worse";
+      }
+      nodes.push(table);
+    }
+    if (preview.warnings.length) {
+      const list = document.createElement("ul");
+      list.className = "warnings";
+      list.id = "promote-warnings";
+      for (const w of preview.warnings) list.appendChild(document.createElement("li")).textContent = w;
+      nodes.push(list);
+    }
+    return nodes;
+  }
+  async function confirmPromotion(button) {
+    const response = await fetch(button.dataset.preview, {headers: {Accept: "application/json"}});
+    const body = document.getElementById("promote-body");
+    if (!response.ok) {
+      message.textContent = `Could not compare the models (HTTP ${response.status}).`;
+      return false;
+    }
+    body.replaceChildren(...previewNodes(await response.json(), button.dataset.name));
+    dialog.returnValue = "";
+    dialog.showModal();
+    return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), {once: true}));
+  }
+
   root.addEventListener("click", async (event) => {
     const button = event.target.closest("button.promote, button.evaluate, #rollback");
     if (!button) return;
+    if (button.classList.contains("promote") && !(await confirmPromotion(button))) return;
     button.disabled = true;
     message.textContent = "";
     if (await post(button.dataset.endpoint)) {

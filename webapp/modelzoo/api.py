@@ -1,6 +1,7 @@
 """JSON API for model versions: list them (logged-in users), promote and roll back (admins)."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
@@ -44,6 +45,18 @@ class PromoteView(APIView):
         except services.PromotionError as exc:
             raise ValidationError({"model": [str(exc)]}) from None
         return Response(PromotionSerializer(promotion).data, status=201)
+
+
+class PromotionPreviewView(APIView):
+    """The candidate beside the active model on the data both were measured on, with warnings; writes nothing."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        from webapp.modelzoo.comparison import promotion_preview
+
+        return Response(promotion_preview(get_object_or_404(ModelVersion, pk=pk)).as_dict())
 
 
 class RollbackView(APIView):

@@ -26,9 +26,25 @@ class Column:
 
 
 @dataclass
+class Cell:
+    metric: str
+    value: float | None
+    items: int | None  # how many items the figure was measured on
+
+    @property
+    def display(self) -> str:
+        """Accuracy as a percentage, other figures with two decimals (RMSE in pixels with one)."""
+        if self.value is None:
+            return "–"
+        if self.metric == "accuracy":
+            return f"{self.value:.1%}"
+        return f"{self.value:.1f}" if self.metric in LOWER_IS_BETTER else f"{self.value:.2f}"
+
+
+@dataclass
 class Row:
     version: ModelVersion
-    cells: list[float | None] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
 
 
@@ -44,17 +60,28 @@ def leaderboard() -> tuple[list[Column], list[Row]]:
         },
         key=lambda c: (c.dataset, c.split, [k for k, _ in METRICS].index(c.metric)),
     )
-    by_version: dict[int, dict[str, float]] = {}
+    by_version: dict[int, dict[str, tuple[float, int | None]]] = {}
     evaluations_of: dict[int, list[Evaluation]] = {}
     for e in evaluations:
         evaluations_of.setdefault(e.model_version_id, []).append(e)
+        items = _items(e)
         for key, _ in METRICS:
             if key in e.metrics:
-                by_version.setdefault(e.model_version_id, {})[f"{e.dataset.name}/{e.split}/{key}"] = e.metrics[key]
-    rows = [
-        Row(v, [by_version.get(v.pk, {}).get(c.key) for c in columns], evaluations_of.get(v.pk, [])) for v in versions
-    ]
+                by_version.setdefault(e.model_version_id, {})[f"{e.dataset.name}/{e.split}/{key}"] = (
+                    e.metrics[key], items
+                )
+    rows = []
+    for v in versions:
+        found = by_version.get(v.pk, {})
+        cells = [Cell(c.metric, *found.get(c.key, (None, None))) for c in columns]
+        rows.append(Row(v, cells, evaluations_of.get(v.pk, [])))
     return columns, rows
+
+
+def _items(evaluation: Evaluation) -> int | None:
+    """Items behind an evaluation's figures: the confusion matrix's total, else the metrics' count."""
+    total = sum(sum(row) for row in evaluation.confusion or [])
+    return int(total) if total else evaluation.metrics.get("num_items")
 
 
 def versions_never_evaluated() -> list[ModelVersion]:

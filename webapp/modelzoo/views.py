@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from webapp.accounts import roles
-from webapp.modelzoo import selectors, services
+from webapp.modelzoo import charts, selectors, services
 from webapp.modelzoo.models import Promotion
 
 
@@ -21,5 +21,6 @@ def leaderboard(request):
         "queued": queued,
         "last_promotion": Promotion.objects.select_related("model_version", "previous").first(),
         "architectures": sorted({row.version.architecture for row in rows}),
+        "chart": charts.accuracy_latency([row.version for row in rows]),
     }
     return render(request, "modelzoo/leaderboard.html", context)

@@ -62,7 +62,7 @@ def test_leaderboard_rows_columns_and_admin_buttons(client, admin_user, annotato
         page = client.get("/leaderboard/").content.decode()
 
     assert f'id="version-{bundled.pk}"' in page and f'id="version-{trained.pk}"' in page
-    assert 'ferplus-tiny<br><span class="muted">val · accuracy' in page and "0.910" in page
+    assert 'ferplus-tiny<br><span class="muted">val · accuracy' in page and "91.0%" in page and "n = 11" in page
     versions = list(ModelVersion.objects.all())  # every bundled checkpoint in models/ and the trained one
     assert page.count('class="promote"') == len(versions) - 1  # the active model has no promote button
     assert f"/api/models/{trained.pk}/promote/" in page
@@ -74,7 +74,7 @@ def test_leaderboard_rows_columns_and_admin_buttons(client, admin_user, annotato
 
     client.force_login(annotator)
     page = client.get("/leaderboard/").content.decode()
-    assert 'class="promote"' not in page and 'class="evaluate"' not in page and "0.910" in page
+    assert 'class="promote"' not in page and 'class="evaluate"' not in page and "91.0%" in page
 
 
 def test_evaluate_api_queues_admins_only(api_client, admin_client, annotator, trained, sent_tasks,
