@@ -13,7 +13,7 @@
   let shownAt = performance.now();
   let va = null;               // {valence, arousal} once the annotator set it
   let labelled = 0;
-  const startedAt = performance.now();
+  let labellingMs = 0;            // time spent looking at the items answered: labels/min as the session page counts it
   let chain = Promise.resolve();  // requests run one after another, in the order made
   let exhausted = false;          // the server said nothing is left for this annotator
   const sending = new Set();      // answered or skipped items whose request has not finished yet
@@ -27,7 +27,7 @@
     return data;
   }
 
-  function show() {
+  function show(previous) {
     const current = queue[0];
     document.getElementById("done").hidden = Boolean(current) || !exhausted;
     face.hidden = !current;
@@ -35,7 +35,9 @@
     face.src = current.image_url;
     shownAt = performance.now();
     showPrediction();
-    setVA(null);
+    markPrevious(previous);
+    setVA(previous && previous.valence !== null && previous.valence !== undefined
+      ? {valence: previous.valence, arousal: previous.arousal} : null);
     for (const next of queue.slice(1)) new Image().src = next.image_url;  // preload
   }
 
@@ -86,6 +88,7 @@
       return;
     }
     const body = {...fields, duration_ms: Math.round(performance.now() - shownAt)};
+    const spent = body.duration_ms;
     if (asksVA && va && !fields.not_face && !fields.unsure) Object.assign(body, va);
     if (predictionVisible()) body.prediction_shown = current.prediction;
     message.textContent = "";
@@ -95,7 +98,8 @@
     chain = chain.then(() => api(`/api/labeling/assignments/${current.id}/submit/`, body)).then((result) => {
       showProgress(result.progress);
       labelled += 1;
-      document.getElementById("rate").textContent = (labelled / ((performance.now() - startedAt) / 60000)).toFixed(1);
+      labellingMs += spent;
+      showRate();
     }).catch((error) => { message.textContent = error.message; queue.unshift(current); show(); })
       .finally(() => sending.delete(current.id));
     fill();
@@ -117,19 +121,44 @@
       const back = await api(`/api/labeling/sessions/${session}/undo/`);
       if (!back) { message.textContent = "Nothing to undo."; return; }
       labelled = Math.max(0, labelled - 1);
+      labellingMs = Math.max(0, labellingMs - (back.previous ? back.previous.duration_ms : 0));
+      showRate();
       exhausted = false;
       queue.unshift(back);
-      show();
+      showProgress(back.progress);
+      show(back.previous);
+      if (back.previous) message.textContent = `Undone: you had answered ${describe(back.previous)}. Answer again.`;
     }).catch((error) => { message.textContent = error.message; });
+  }
+
+  function showRate() {
+    document.getElementById("rate").textContent = labellingMs ? (labelled / (labellingMs / 60000)).toFixed(1) : "0";
+  }
+
+  function describe(answer) {
+    const what = answer.not_face ? "not a face" : answer.unsure ? "unsure" : answer.emotion || "no emotion";
+    return answer.valence === null || answer.valence === undefined ? what
+      : `${what}, valence ${answer.valence.toFixed(2)}, arousal ${answer.arousal.toFixed(2)}`;
+  }
+
+  // After an undo, the answer taken back is outlined, so the annotator sees what they had said.
+  function markPrevious(previous) {
+    root.querySelectorAll("button.previous").forEach((b) => b.classList.remove("previous"));
+    if (!previous) return;
+    const selector = previous.emotion ? `button[data-emotion="${previous.emotion}"]`
+      : previous.not_face ? 'button[data-action="not_face"]' : previous.unsure ? 'button[data-action="unsure"]' : null;
+    const button = selector && root.querySelector(selector);
+    if (button) button.classList.add("previous");
   }
 
   function setVA(value) {
     va = value;
     const point = document.getElementById("va-point");
     if (!point) return;
-    point.hidden = !value;
+    // SVG elements ignore the HTML `hidden` attribute: `display` is what hides the dot.
+    point.setAttribute("display", value ? "inline" : "none");
     document.getElementById("va-value").textContent = value
-      ? `valence ${value.valence.toFixed(2)}, arousal ${value.arousal.toFixed(2)}` : "not set";
+      ? `Valence ${value.valence.toFixed(2)}, arousal ${value.arousal.toFixed(2)}.` : "Valence/arousal not set.";
     if (value) { point.setAttribute("cx", value.valence); point.setAttribute("cy", -value.arousal); }
   }
 

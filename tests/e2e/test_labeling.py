@@ -43,8 +43,9 @@ def labeling_setup(live_app, page, tmp_path):
     return name, users
 
 
-def _create_session(page, live_app, dataset: str, name: str, labels_per_item: int) -> str:
+def _create_session(page, live_app, dataset: str, name: str, labels_per_item: int, ask: str = "emotion") -> str:
     page.goto(f"{live_app.url}/labeling/")
+    page.get_by_label("Ask").select_option(ask)
     page.get_by_label("Name").fill(name)
     page.get_by_label("Dataset").select_option(label=dataset)
     page.get_by_label("Labels per item").fill(str(labels_per_item))

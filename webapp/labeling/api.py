@@ -100,10 +100,12 @@ class UndoView(APIView):
 
     @extend_schema(request=None, responses={200: AssignmentSerializer, 204: None})
     def post(self, request, pk: int):
-        assignment = services.undo_last(get_object_or_404(LabelingSession, pk=pk), request.user)
+        session = get_object_or_404(LabelingSession, pk=pk)
+        assignment = services.undo_last(session, request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(AssignmentSerializer(assignment).data)
+        return Response({**AssignmentSerializer(assignment).data, "previous": assignment.previous_answer,
+                         "progress": progress(session, request.user)})  # fmt: skip
 
 
 class ReleaseView(APIView):

@@ -6,7 +6,8 @@ from webapp.labeling.models import Acceptance, Annotation, LabelingSession, Sess
 
 
 def progress(session: LabelingSession, annotator) -> dict[str, int]:
-    counts = SessionItem.objects.filter(session=session, is_gold=False).aggregate(
+    # Every item the session hands out, gold checks included: the same count as the session page.
+    counts = SessionItem.objects.filter(session=session).aggregate(
         items=Count("id"), complete_items=Count("id", filter=Q(label_count__gte=session.labels_per_item))
     )
     counts["my_labels"] = Annotation.objects.filter(session=session, annotator=annotator).count()

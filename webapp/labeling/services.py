@@ -251,6 +251,11 @@ def undo_last(session: LabelingSession, annotator) -> Assignment | None:
     if annotation is None:
         return None
     assignment = annotation.assignment
+    # What was taken back, so the labeling page can show it and restore the valence/arousal.
+    assignment.previous_answer = {
+        "emotion": annotation.emotion or None, "not_face": annotation.not_face, "unsure": annotation.unsure,
+        "valence": annotation.valence, "arousal": annotation.arousal, "duration_ms": annotation.duration_ms,
+    }  # fmt: skip
     annotation.delete()
     SessionItem.objects.filter(pk=assignment.session_item_id).update(label_count=F("label_count") - 1)
     assignment.status, assignment.expires_at = Assignment.Status.ACTIVE, timezone.now() + HOLD_FOR

@@ -33,7 +33,7 @@ def test_the_labeling_loop(api_client, annotator, session):
     second = api_client.post(f"{base}/next/", {"holding": [first["id"]]}, format="json").json()
     assert second["id"] != first["id"]
 
-    answer = {"emotion": "surprise", "duration_ms": 1500}
+    answer = {"emotion": "surprise", "duration_ms": 1500, "valence": 0.4, "arousal": 0.7}
     submitted = api_client.post(f"/api/labeling/assignments/{first['id']}/submit/", answer, format="json")
     assert submitted.status_code == 201 and submitted.json()["progress"]["my_labels"] == 1
     again = api_client.post(f"/api/labeling/assignments/{first['id']}/submit/", answer, format="json")
@@ -44,6 +44,10 @@ def test_the_labeling_loop(api_client, annotator, session):
     assert api_client.post(f"/api/labeling/assignments/{second['id']}/skip/").status_code == 204
     undone = api_client.post(f"{base}/undo/").json()
     assert undone["id"] == first["id"] and not Annotation.objects.exists()
+    # The answer taken back comes with it, so the page can show it and restore valence/arousal.
+    assert undone["previous"] == {"emotion": "surprise", "not_face": False, "unsure": False, "valence": 0.4,
+                                  "arousal": 0.7, "duration_ms": 1500}  # fmt: skip
+    assert undone["progress"] == {"items": 7, "complete_items": 0, "my_labels": 0}
     assert api_client.post(f"{base}/undo/").status_code == 204
 
 
@@ -113,3 +117,14 @@ def test_leaving_the_page_releases_held_items(api_client, annotator, session, ma
     assert response.status_code == 204
     assert not Assignment.objects.filter(pk__in=held).exists()
     assert api_client.post(f"{base}/release/", {"assignments": "1,x"}).status_code == 400
+
+
+def test_progress_counts_gold_items_like_the_session_page(api_client, annotator, fer_small, admin_user):
+    from webapp.labeling.models import SessionItem
+    from webapp.labeling.statistics import session_statistics
+
+    session = services.create_session(dataset=fer_small, name="with gold", user=admin_user, split="val")
+    SessionItem.objects.filter(pk=session.session_items.first().pk).update(is_gold=True, gold_emotion="happy")
+    api_client.force_authenticate(annotator)
+    progress = api_client.post(f"/api/labeling/sessions/{session.pk}/next/", {}, format="json").json()["progress"]
+    assert progress["items"] == session_statistics(session).items == 7
