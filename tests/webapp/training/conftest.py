@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.archives import zip_folder
+from tests.fakes import fake_sends
 from webapp.datasets.importing import run_import
 
 FER_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fer"
@@ -68,12 +69,6 @@ def sent_tasks(monkeypatch):
     from webapp.modelzoo.tasks import evaluate_model_version
     from webapp.training.tasks import train_run
 
-    sent = []
-
-    class FakeResult:
-        id = "task-1"
-
-    for task in (train_run, evaluate_model_version):
-        monkeypatch.setattr(task, "apply_async", lambda args, queue, name=task.name: sent.append((name, args, queue))
-                            or FakeResult())  # fmt: skip
-    return sent
+    return fake_sends(
+        monkeypatch, [train_run, evaluate_model_version], lambda task, args, queue: (task.name, args, queue)
+    )
