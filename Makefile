@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test install system-deps lint format bench bench-deps clean
+.PHONY: up test test-fast install system-deps lint format bench bench-deps clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,18 @@ system-deps:
 up: install
 	scripts/up.sh
 
+# The whole suite on two test processes (pytest-xdist): the browser tests share one live stack in
+# one process, the real-worker tests one worker in one process, the rest spread over both.
 test: install system-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# No browser, no worker process: the unit and API tests, for the edit-test loop.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e and not worker"
 
 lint: install
 	$(BIN)/ruff check .

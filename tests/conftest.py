@@ -24,3 +24,14 @@ def media_root(settings, tmp_path):
     """Each test stores uploaded and imported files in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `pytest -n N --dist loadgroup`, keep the tests that share a live process in one test process:
+    the browser tests (one web server + worker stack) and the real-worker tests (one worker)."""
+    for item in items:
+        for marker in ("e2e", "worker"):
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(marker))
+                break

@@ -2,6 +2,7 @@
 headless Chromium (Debian's) driven by Playwright. No browser is ever downloaded."""
 
 import shutil
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,11 +45,28 @@ class LiveApp:
     env: dict  # the environment the app's processes run with (same database and media)
 
 
-@pytest.fixture(params=["filesystem", "redis"], scope="module")
-def live_app(request, tmp_path_factory):
-    """Web server + worker, as `make up` runs them, on the embedded or the Redis broker."""
-    var_dir = tmp_path_factory.mktemp(f"app-{request.param}")
-    with _broker(request.param, var_dir) as extra_env:
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """Web server + worker, as `make up` runs them, on the embedded broker: one stack for every e2e test.
+
+    Tests share its database, so each names what it creates uniquely. The Redis broker gets its own
+    stack only where the broker itself is under test (`redis_app`).
+    """
+    with _live_stack("filesystem", tmp_path_factory) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def redis_app(tmp_path_factory):
+    """The same stack on a Redis broker (`redis-server` started for it), for the module that asks for it."""
+    with _live_stack("redis", tmp_path_factory) as app:
+        yield app
+
+
+@contextmanager
+def _live_stack(broker: str, tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp(f"app-{broker}")
+    with _broker(broker, var_dir) as extra_env:
         env = app_environment(var_dir, **extra_env)
         migrate(env)
         admin = create_demo_admin(env)
@@ -57,14 +75,10 @@ def live_app(request, tmp_path_factory):
 
 
 def _broker(kind: str, var_dir: Path):
-    from contextlib import nullcontext
-
     if kind == "filesystem":
         return nullcontext({})
     if not shutil.which("redis-server"):
         pytest.fail("redis-server not found: run `make test` (it installs Debian's redis-server)")
-
-    from contextlib import contextmanager
 
     @contextmanager
     def with_redis():

@@ -6,8 +6,14 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 
-def test_health_page_shows_worker_round_trip_green(live_app, page):
-    page.goto(f"{live_app.url}/health/")
+@pytest.fixture(params=["filesystem", "redis"])
+def any_broker_app(request):
+    """The health page is checked on both brokers; the other e2e tests share the embedded one."""
+    return request.getfixturevalue("live_app" if request.param == "filesystem" else "redis_app")
+
+
+def test_health_page_shows_worker_round_trip_green(any_broker_app, page):
+    page.goto(f"{any_broker_app.url}/health/")
     expect(page.locator("#overall")).to_have_text("ok", timeout=20_000)
     for part in ("web", "database", "broker", "worker_cpu", "worker_gpu"):
         expect(page.locator(f"#check-{part}")).to_have_class("ok")

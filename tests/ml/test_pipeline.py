@@ -23,13 +23,15 @@ FACE_KEYS = {
 }  # fmt: skip
 
 
-def make_checkpoint(path, label_set=AFFECTNET8, in_chans=1, input_size=48, arch="vgg_fer", **extra):
-    """An untrained model saved like a trained one: these tests check plumbing, not accuracy."""
+def make_checkpoint(path, label_set=AFFECTNET8, in_chans=1, input_size=48, arch="vgg_fer", edit_state=None, **extra):
+    """An untrained model saved like a trained one: these tests check plumbing, not accuracy.
+    `edit_state(state_dict) -> state_dict` sets chosen weights (a head with a known answer)."""
     torch.manual_seed(0)
     model = create_model(arch, num_classes=label_set.num_classes, in_chans=in_chans, input_size=input_size)
+    state = model.state_dict() if edit_state is None else edit_state(model.state_dict())
     ckpt = Checkpoint(
         arch=arch, label_set=label_set, input_size=input_size, in_chans=in_chans,
-        mean=[0.5] * in_chans, std=[0.25] * in_chans, state_dict=model.state_dict(), **extra,
+        mean=[0.5] * in_chans, std=[0.25] * in_chans, state_dict=state, **extra,
     )  # fmt: skip
     return save_checkpoint(path, ckpt)
 
@@ -113,15 +115,25 @@ def test_colour_model_gets_colour_crops_of_its_input_size(tmp_path):
 
 
 def test_va_head_trained_on_va_labels_is_used(tmp_path):
-    path = make_checkpoint(tmp_path / "va.pt", config={"va_labels": "annotated"})
-    pipe = Pipeline(classifier_checkpoint=path)
+    """A V/A head that answers (0.3, -0.5) whatever the face: the pipeline must report exactly that as learned,
+    and the same weights without the `va_labels` flag must be ignored in favour of the derived answer."""
+    va = (0.3, -0.5)
 
-    (face,) = pipe.predict(PHOTOS / "astronaut.jpg")
+    def constant_va_head(state: dict) -> dict:
+        state["va_head.weight"] = torch.zeros_like(state["va_head.weight"])
+        state["va_head.bias"] = torch.atanh(torch.tensor(va))
+        return state
 
-    with torch.no_grad():
-        expected = pipe.classifier.model(pipe.classifier.preprocess([face.aligned_crop])).va[0].numpy()
-    assert face.va_source == "learned"
-    assert (face.valence, face.arousal) == pytest.approx(tuple(expected), abs=1e-5)
+    learned = make_checkpoint(tmp_path / "va.pt", config={"va_labels": "annotated"}, edit_state=constant_va_head)
+    derived = make_checkpoint(tmp_path / "derived.pt", edit_state=constant_va_head)
+
+    (face,) = Pipeline(classifier_checkpoint=learned).predict(PHOTOS / "astronaut.jpg")
+    (other,) = Pipeline(classifier_checkpoint=derived).predict(PHOTOS / "astronaut.jpg")
+
+    assert face.va_source == "learned" and (face.valence, face.arousal) == pytest.approx(va, abs=1e-5)
+    assert other.va_source == "derived"
+    assert (other.valence, other.arousal) == pytest.approx(derive_va(list(other.probs.values())))
+    assert (other.valence, other.arousal) != pytest.approx(va, abs=1e-3)
 
 
 def test_faces_only_without_a_model():

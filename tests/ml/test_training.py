@@ -10,6 +10,7 @@ from ml.evaluation.evaluate import evaluate_checkpoint
 from ml.taxonomy import AFFECTNET8, FER2013_7
 from ml.training import TrainConfig, loop, train
 from ml.training.losses import class_weights, soft_cross_entropy
+from tests.ml.conftest import write_class_folders
 
 
 def _config(tmp_path, data, **overrides):
@@ -98,6 +99,44 @@ def test_imbalance_options_and_holdout_split(tmp_path, fer2013_dir, imbalance, o
                      imbalance=imbalance, optimizer=optimizer, lr=0.01, monitor="macro_f1")  # fmt: skip
     result = train(config)
     assert result.best_metrics["epoch"] == 1 and 0 <= result.best_metrics["macro_f1"] <= 1
+
+
+@pytest.mark.parametrize("imbalance", ["none", "sampler", "loss"])
+def test_imbalance_options_change_what_the_loop_draws_and_weighs(tmp_path, imbalance, monkeypatch):
+    """On 24 happy and 4+4 rare faces: the sampler draws the rare classes about as often as happy (2/3 of
+    the draws, against 1/4 of the data), and loss weighting gives each rare face more weight than a happy one."""
+    data = write_class_folders(tmp_path / "data" / "train", {"happy": 24, "sad": 4, "angry": 4})
+    seen = {}
+    real_order, real_tensors = loop.epoch_order, loop.training_tensors
+
+    def spy_tensors(*args, **kwargs):
+        seen["data"] = real_tensors(*args, **kwargs)
+        return seen["data"]
+
+    def spy_order(*args, **kwargs):
+        seen.setdefault("orders", []).append(real_order(*args, **kwargs))
+        return seen["orders"][-1]
+
+    monkeypatch.setattr(loop, "training_tensors", spy_tensors)
+    monkeypatch.setattr(loop, "epoch_order", spy_order)
+    train(_config(tmp_path, data.parent, arch="simple_cnn", train_split="train", val_fraction=0.25, epochs=3,
+                  batch_size=8, imbalance=imbalance, imbalance_power=1.0))  # fmt: skip
+
+    labels = seen["data"].targets.argmax(1)
+    happy = int(labels.bincount().argmax())
+    drawn = labels[torch.cat(seen["orders"])]
+    rare_share = float((drawn != happy).float().mean())
+    assert float((labels != happy).float().mean()) == pytest.approx(0.25, abs=0.05)
+    if imbalance == "sampler":
+        assert rare_share > 0.5
+    else:
+        assert rare_share == pytest.approx(0.25, abs=0.05)  # every face once per epoch
+    weights = seen["data"].loss_weights
+    if imbalance == "loss":
+        rare = [c for c in labels.unique().tolist() if c != happy]
+        assert all(weights[c] > 2 * weights[happy] for c in rare)
+    else:
+        assert weights is None
 
 
 def test_early_stopping(tmp_path, fer2013_dir):

@@ -3,6 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.fakes import fake_sends
+
 
 @pytest.fixture
 def admin_client(admin_user):
@@ -17,17 +19,7 @@ def queued(monkeypatch):
     """Record the import tasks sent to the broker instead of sending them."""
     from webapp.datasets.tasks import import_dataset
 
-    sent = []
-
-    class FakeResult:
-        id = "task-1"
-
-    def apply_async(args, queue):
-        sent.append((args, queue))
-        return FakeResult()
-
-    monkeypatch.setattr(import_dataset, "apply_async", apply_async)
-    return sent
+    return fake_sends(monkeypatch, [import_dataset])
 
 
 @pytest.fixture

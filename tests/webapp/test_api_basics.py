@@ -18,13 +18,16 @@ def test_api_docs_page_uses_local_static_files(client):
 
 
 def test_schema_needs_no_login_but_admin_site_does(client):
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 200
     assert client.get("/admin/").status_code == 302
 
 
 def test_token_authentication(api_client, admin_user):
+    """An admin-only endpoint: refused without credentials, answered with the admin's token."""
+    assert api_client.get("/api/training/runs/").status_code == 401
     token = Token.objects.create(user=admin_user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert api_client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 200
+    assert api_client.get("/api/training/runs/").status_code == 200
 
 
 def test_bad_token_gets_the_standard_error_body(api_client):

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from tests.archives import FER2013_SMALL, zip_folder
+from tests.fakes import fake_sends
 from webapp.datasets.importing import run_import
 from webapp.datasets.models import ImportJob, ItemPrediction
 
@@ -24,7 +25,7 @@ def _wait(client, job_id: int, worker, timeout: float = 120) -> dict:
 def test_dataset_predictions_run_on_the_worker(worker, api_client, admin_user, tmp_path, monkeypatch):
     from webapp.datasets.tasks import import_dataset
 
-    monkeypatch.setattr(import_dataset, "apply_async", lambda **kwargs: type("R", (), {"id": "local"})())
+    fake_sends(monkeypatch, [import_dataset])
     api_client.force_authenticate(admin_user)
     with open(zip_folder(FER2013_SMALL, tmp_path / "fer.zip"), "rb") as handle:
         response = api_client.post("/api/imports/", {"name": "fer", "format": "class_folders", "file": handle})

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from tests.archives import zip_folder
 from tests.processes import celery_worker
@@ -16,15 +15,6 @@ from webapp.training.models import TrainingRun
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 FER2013 = Path(__file__).resolve().parents[1] / "fixtures" / "fer" / "fer2013"
-
-
-@pytest.fixture
-def worker_env():
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "webapp.settings",
-        "DATABASE_URL": f"sqlite:///{settings.TEST_DATABASE_PATH}",
-    }
 
 
 def wait_for(condition, what: str, log: Path, timeout: float = 180):
@@ -54,19 +44,21 @@ def kill_worker(process) -> None:
 
 
 def test_a_killed_worker_run_resumes_from_its_checkpoint_on_another_worker(api_client, admin_user, worker_env,
-                                                                           tmp_path):  # fmt: skip
+                                                                           shared_worker, tmp_path):  # fmt: skip
     api_client.force_authenticate(admin_user)
-    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    with celery_worker(worker_env, first_log) as first:
-        dataset_id = import_fixture(api_client, first_log, tmp_path)
-        response = api_client.post("/api/training/runs/", {
-            "datasets": [dataset_id], "architecture": "simple_cnn", "epochs": 4, "batch_size": 8, "queue": "gpu",
-        }, format="json")  # fmt: skip
-        assert response.status_code == 201, response.json()
-        run_id = response.json()["id"]
-        # Epoch 1 is checkpointed once it shows in the history; kill the worker while epoch 2 trains.
-        wait_for(lambda: len(TrainingRun.objects.get(pk=run_id).history) >= 1, "epoch 1", first_log)
-        kill_worker(first)
+    # The first worker is the session's (the only one consuming now): killed here, restarted by the next test
+    # that asks for `worker`.
+    first = shared_worker.running()
+    first_log, second_log = first.log, tmp_path / "second.log"
+    dataset_id = import_fixture(api_client, first_log, tmp_path)
+    response = api_client.post("/api/training/runs/", {
+        "datasets": [dataset_id], "architecture": "simple_cnn", "epochs": 4, "batch_size": 8, "queue": "gpu",
+    }, format="json")  # fmt: skip
+    assert response.status_code == 201, response.json()
+    run_id = response.json()["id"]
+    # Epoch 1 is checkpointed once it shows in the history; kill the worker while epoch 2 trains.
+    wait_for(lambda: len(TrainingRun.objects.get(pk=run_id).history) >= 1, "epoch 1", first_log)
+    kill_worker(first)
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == "running" and run.epoch < 4 and run.attempts == 1
     killed_at = len(run.history)

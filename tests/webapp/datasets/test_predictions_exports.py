@@ -11,6 +11,7 @@ from ml.data import load_faceset
 from ml.evaluation.evaluate import predict
 from ml.taxonomy import EMOTIONS
 from tests.archives import FER2013_SMALL, FERPLUS_SMALL, FIXTURES, zip_folder
+from tests.fakes import fake_sends
 from webapp.datasets import selectors
 from webapp.datasets.importing import run_import
 from webapp.datasets.models import Dataset, ImportJob, Item, ItemPrediction, Label, PredictionJob
@@ -29,13 +30,7 @@ def fer_small(post_import, tmp_path) -> Dataset:
 def queued_predictions(monkeypatch):
     from webapp.datasets.tasks import predict_dataset
 
-    sent = []
-
-    class FakeResult:
-        id = "task-p"
-
-    monkeypatch.setattr(predict_dataset, "apply_async", lambda args, queue: sent.append((args, queue)) or FakeResult())
-    return sent
+    return fake_sends(monkeypatch, [predict_dataset])
 
 
 @pytest.fixture

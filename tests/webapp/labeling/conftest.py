@@ -1,16 +1,16 @@
 import pytest
 
-from tests.archives import FER2013_SMALL, FERPLUS_SMALL, zip_folder
-from webapp.datasets.importing import run_import
+from tests.archives import FER2013_SMALL, FERPLUS_SMALL
+from tests.factories import dataset_from_fixture
 
 
 @pytest.fixture
-def import_fixture(post_import, tmp_path):
-    """Import a committed fixture dataset as an admin would; returns its Dataset."""
+def import_fixture(admin_user):
+    """A committed fixture dataset with the rows an admin's import leaves (built directly: the import has its
+    own tests, and tests/webapp/datasets/test_fixture_factory.py checks the rows are the same); returns it."""
 
     def run(folder=FER2013_SMALL, name="fer-small", format="class_folders"):
-        response = post_import(zip_folder(folder, tmp_path / f"{name}.zip"), name=name, format=format)
-        return run_import(response.json()["id"]).dataset
+        return dataset_from_fixture(folder, name, format, created_by=admin_user)
 
     return run
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 from django.conf import settings
 
 from tests.checkpoints import write_tiny_checkpoint
@@ -44,6 +45,38 @@ def test_cpu_latency_is_measured_and_stored(bundled):
     latency = evaluation.measure_cpu_latency(bundled)
     bundled.refresh_from_db()
     assert 0 < latency < 1000 and bundled.cpu_latency_ms == latency
+
+
+def test_cpu_latency_is_the_median_of_the_timed_runs_on_one_thread(bundled, monkeypatch):
+    """A clock that makes timed run i take i+1 ms: the stored figure is those runs' median (warm-up runs are
+    not timed), and the network ran on one thread, the caller's thread count given back afterwards."""
+    import statistics
+    import time
+
+    durations = [float(i + 1) for i in range(evaluation.LATENCY_RUNS)]
+    clock = {"now": 0.0, "calls": 0}
+    threads_seen = []
+
+    def fake_perf_counter():
+        call = clock["calls"]
+        clock["calls"] += 1
+        if call % 2:  # the end of run call // 2
+            clock["now"] += durations[call // 2] / 1000
+            threads_seen.append(torch.get_num_threads())
+        return clock["now"]
+
+    monkeypatch.setattr(time, "perf_counter", fake_perf_counter)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        latency = evaluation.measure_cpu_latency(bundled)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    bundled.refresh_from_db()
+    assert latency == pytest.approx(statistics.median(durations)) == bundled.cpu_latency_ms
+    assert clock["calls"] == 2 * evaluation.LATENCY_RUNS  # warm-up runs are not timed
+    assert set(threads_seen) == {1} and after == 2
 
 
 def test_a_dataset_sharing_fewer_than_two_classes_is_not_compared(bundled, import_dataset):

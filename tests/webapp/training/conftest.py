@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.archives import zip_folder
-from webapp.datasets.importing import run_import
+from tests.factories import dataset_from_fixture
+from tests.fakes import fake_sends
 
 FER_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "fer"
 FER2013 = FER_FIXTURES / "fer2013"  # train/ (5 per class) and val/ (1 per class), 7 classes
@@ -17,12 +17,12 @@ KEYPOINTS = DATASET_FIXTURES / "facial_keypoints_small.csv"  # 4 faces, Kaggle's
 
 
 @pytest.fixture
-def import_dataset(post_import, tmp_path):
-    """Import a fixture folder as an admin would (the import runs here, not on a worker)."""
+def import_dataset(admin_user):
+    """A fixture folder's dataset with the rows an admin's import leaves (built directly: the import has its
+    own tests, and tests/webapp/datasets/test_fixture_factory.py checks the rows are the same)."""
 
     def run(folder=FER2013, name="fer2013-tiny", format="class_folders"):
-        response = post_import(zip_folder(folder, tmp_path / f"{name}.zip"), name=name, format=format)
-        return run_import(response.json()["id"]).dataset
+        return dataset_from_fixture(folder, name, format, created_by=admin_user)
 
     return run
 
@@ -44,9 +44,9 @@ def affectnet(import_dataset):
 
 
 @pytest.fixture
-def facial_keypoints(post_import):
+def facial_keypoints(import_dataset):
     """The constructed facial-keypoints CSV: 4 items with no emotion, only keypoints."""
-    return run_import(post_import(KEYPOINTS, name="keypoints-tiny", format="facial_keypoints").json()["id"]).dataset
+    return import_dataset(KEYPOINTS, "keypoints-tiny", "facial_keypoints")
 
 
 def hold_out(dataset, emotions=("sad", "anger"), keypoint_items=1) -> None:
@@ -68,12 +68,6 @@ def sent_tasks(monkeypatch):
     from webapp.modelzoo.tasks import evaluate_model_version
     from webapp.training.tasks import train_run
 
-    sent = []
-
-    class FakeResult:
-        id = "task-1"
-
-    for task in (train_run, evaluate_model_version):
-        monkeypatch.setattr(task, "apply_async", lambda args, queue, name=task.name: sent.append((name, args, queue))
-                            or FakeResult())  # fmt: skip
-    return sent
+    return fake_sends(
+        monkeypatch, [train_run, evaluate_model_version], lambda task, args, queue: (task.name, args, queue)
+    )

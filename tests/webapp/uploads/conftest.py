@@ -6,11 +6,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.fakes import FakeResult, fake_sends  # noqa: F401 - FakeResult kept importable from here
+
 PHOTOS = Path(__file__).resolve().parents[2] / "fixtures" / "photos"
-
-
-class FakeResult:
-    id = "task-1"
 
 
 @pytest.fixture
@@ -18,15 +16,7 @@ def run_inline(monkeypatch):
     """Run `uploads.predict` at once, in this process, when an upload is committed."""
     from webapp.uploads.tasks import predict_upload
 
-    ran = []
-
-    def apply_async(args, queue):
-        ran.append((args, queue))
-        predict_upload(*args)
-        return FakeResult()
-
-    monkeypatch.setattr(predict_upload, "apply_async", apply_async)
-    return ran
+    return fake_sends(monkeypatch, [predict_upload], run=True)
 
 
 @pytest.fixture
@@ -34,14 +24,7 @@ def queue_only(monkeypatch):
     """Record the prediction tasks sent, without running them (the job stays pending)."""
     from webapp.uploads.tasks import predict_upload
 
-    sent = []
-
-    def apply_async(args, queue):
-        sent.append((args, queue))
-        return FakeResult()
-
-    monkeypatch.setattr(predict_upload, "apply_async", apply_async)
-    return sent
+    return fake_sends(monkeypatch, [predict_upload])
 
 
 @pytest.fixture

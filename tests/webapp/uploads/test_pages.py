@@ -39,11 +39,18 @@ def test_result_page_shows_faces_overlays_and_the_correction_form(client, predic
     assert predicted.model_version.tag in page
 
 
-def test_anonymous_visitors_see_a_login_hint_instead_of_the_form(client, post_photo, queue_only):
+def test_a_pending_upload_waits_for_a_worker_with_nothing_to_correct(client, post_photo, queue_only):
     upload_id = post_photo(client, PHOTOS / "astronaut.jpg").json()["id"]
     page = client.get(f"/gallery/{upload_id}/").content.decode()
     assert "Waiting for a worker" in page and "Log in</a> to correct" not in page  # no faces yet
     assert client.get("/gallery/").content.decode().count('data-status="pending"') == 1
+
+
+def test_anonymous_visitors_see_a_login_hint_instead_of_the_form(client, post_photo, run_inline):
+    upload_id = post_photo(client, PHOTOS / "astronaut.jpg").json()["id"]
+    page = client.get(f"/gallery/{upload_id}/").content.decode()
+    assert page.count('<section class="face-card"') == 1  # predicted: one face to correct
+    assert page.count("Log in</a> to correct") == 1 and 'class="emotion-choice"' not in page
 
 
 def test_gallery_filters_and_other_peoples_uploads(client, predicted, django_user_model):
