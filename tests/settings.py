@@ -21,3 +21,9 @@ from webapp.settings import *  # noqa: E402,F403
 # processes started by tests can open the same database: see tests/worker/conftest.py.
 TEST_DATABASE_PATH = CONFIG.var_dir / "test-db.sqlite3"  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": str(TEST_DATABASE_PATH)}  # noqa: F405
+
+# Privacy and roles: client.login() gives django-axes no request, so lock-outs are off here and
+# tests/webapp/test_throttles.py turns them on; throttles are off too (many tests upload
+# anonymously from one address) and the throttle tests set their own rates.
+AXES_ENABLED = False
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(CONFIG.throttle_rates)}  # noqa: F405

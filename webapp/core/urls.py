@@ -6,5 +6,4 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("section/<slug:slug>/", views.section, name="section"),
-    path("media/<path:path>", views.media, name="media"),
 ]

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from ml.taxonomy import EMOTIONS
@@ -65,7 +66,7 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["id", "split", "emotion", "image_url", "source_name", "width", "height", "content_hash", "labels"]
 
     def get_image_url(self, item) -> str:
-        return item.image.url
+        return reverse("datasets:item-image", args=[item.pk])
 
 
 class ItemPredictionSerializer(serializers.ModelSerializer):

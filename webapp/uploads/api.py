@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import MayUseDemo
+from webapp.core.throttles import AnonymousPredictThrottle, AnonymousUploadThrottle
+from webapp.core.validation import parse_id
 from webapp.uploads import selectors, services
 from webapp.uploads.models import Upload
 from webapp.uploads.serializers import (
@@ -82,6 +84,7 @@ class PredictView(APIView):
 
     permission_classes = [MayUseDemo]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [AnonymousPredictThrottle]
 
     @extend_schema(
         request={"multipart/form-data": UploadCreateSerializer},
@@ -104,6 +107,9 @@ class UploadListCreateView(generics.ListCreateAPIView):
     permission_classes = [MayUseDemo]
     serializer_class = UploadSerializer
     parser_classes = [MultiPartParser, FormParser]
+
+    def get_throttles(self):
+        return [AnonymousUploadThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
         parameters=[
@@ -169,10 +175,9 @@ class FaceListView(generics.ListAPIView):
             faces = faces.filter(emotion=params["emotion"])
         if params.get("model_version"):
             faces = faces.filter(model_version__tag=params["model_version"])
-        if params.get("upload"):
-            if not params["upload"].isdigit():
-                raise ValidationError({"upload": ["an upload id (a whole number)"]})
-            faces = faces.filter(upload_id=int(params["upload"]))
+        upload_id = parse_id(params.get("upload"), "upload")
+        if upload_id is not None:
+            faces = faces.filter(upload_id=upload_id)
         return faces.order_by("-upload__created_at", "upload_id", "index")
 
 
