@@ -8,6 +8,7 @@ Calls without a cookie (curl, scripts) have no ambient authority and are left al
 """
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS
 
@@ -17,3 +18,13 @@ class AnonymousSessionCsrf(SessionAuthentication):
         if request.method not in SAFE_METHODS and settings.SESSION_COOKIE_NAME in request.COOKIES:
             self.enforce_csrf(request)
         return None
+
+
+class AnonymousSessionCsrfScheme(OpenApiAuthenticationExtension):
+    """For the OpenAPI schema it is the session cookie, as SessionAuthentication is."""
+
+    target_class = AnonymousSessionCsrf
+    name = "anonymousSessionCookie"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}

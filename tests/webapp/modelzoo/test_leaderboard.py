@@ -95,7 +95,8 @@ def test_evaluate_api_refuses_a_version_whose_checkpoint_is_gone(admin_client, t
     assert sent_tasks == []
 
 
-def test_evaluations_api_lists_figures_with_the_confusion_png(api_client, admin_client, annotator, bundled, ferplus):
+def test_evaluations_api_lists_figures_with_the_confusion_png(api_client, admin_client, admin_user, annotator, bundled,
+                                                              ferplus):
     evaluation.evaluate_version(bundled, [ferplus])
     api_client.force_authenticate(annotator)
     assert api_client.get(f"/api/models/{bundled.pk}/evaluations/").status_code == 403
@@ -109,7 +110,8 @@ def test_evaluations_api_lists_figures_with_the_confusion_png(api_client, admin_
     api_client.force_login(annotator)  # a page session: the figure is a page-side file view
     assert api_client.get(row["confusion_png_url"]).status_code == 403
     assert APIClient().get(f"/media/{figure}").status_code == 404
-    response = admin_client.get(row["confusion_png_url"])
+    api_client.force_login(admin_user)
+    response = api_client.get(row["confusion_png_url"])
     assert response.status_code == 200 and response.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
