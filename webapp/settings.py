@@ -136,6 +136,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Read per request by webapp.core.throttles (DRF's own classes read them once, at import).
     "DEFAULT_THROTTLE_RATES": CONFIG.throttle_rates,
+    # Behind the HTTPS proxy the client's address is the last X-Forwarded-For hop.
+    "NUM_PROXIES": 1 if CONFIG.https else None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Facial emotion studio API",
