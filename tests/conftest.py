@@ -23,6 +23,7 @@ def annotator(db):
 def media_root(settings, tmp_path):
     """Each test stores uploaded and imported files in its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SENDFILE_ROOT = str(settings.MEDIA_ROOT)  # files are sent from MEDIA_ROOT only
     return settings.MEDIA_ROOT
 
 

@@ -30,3 +30,9 @@ DATABASES["default"]["TEST"] = {"NAME": str(TEST_DATABASE_PATH)}  # noqa: F405
 # Django's default PBKDF2 costs ~0.2 s a password by design; tests create hundreds of users.
 # Processes the tests start (web server, worker) keep the real hashers.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Privacy and roles: client.login() gives django-axes no request, so lock-outs are off here and
+# tests/webapp/test_throttles.py turns them on; throttles are off too (many tests upload
+# anonymously from one address) and the throttle tests set their own rates.
+AXES_ENABLED = False
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(CONFIG.throttle_rates)}  # noqa: F405

@@ -21,13 +21,24 @@ in a deployment never ends as a traceback.
 | MAX_UPLOAD_MB         | 20                                | largest photo anyone may upload to the gallery/API   |
 | PREDICT_WAIT_SECONDS  | 10                                | how long POST /api/predict/ waits before a 202       |
 | IMPORT_ROOT           | (unset)                           | folder admins may import datasets from by path       |
+| HTTPS                 | false                             | served over HTTPS behind a proxy: Secure cookies,    |
+|                       |                                   | HSTS, redirect to https, X-Forwarded-Proto trusted   |
+| FILE_SENDER           | django                            | who sends stored files after the check: django       |
+|                       |                                   | (streams), nginx (X-Accel-Redirect), xsendfile       |
+| FILE_SENDER_URL       | /protected/                       | nginx: the internal location that maps to MEDIA_ROOT |
+| LOGIN_FAILURE_LIMIT   | 10                                | failed logins before a user name/address is locked   |
+| LOGIN_LOCKOUT_MINUTES | 15                                | how long a lock-out lasts                            |
+| THROTTLE_ANON_UPLOADS | 30/hour                           | anonymous photo uploads per address ("off" = none)   |
+| THROTTLE_ANON_PREDICTIONS | 60/hour                       | anonymous POST /api/predict/ per address             |
+| THROTTLE_JOINS        | 10/hour                           | invite-link joins per address                        |
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -121,6 +132,12 @@ class Config:
     max_upload_mb: float
     predict_wait_seconds: float
     import_root: Path | None = None
+    https: bool = False
+    file_sender: str = "django"
+    file_sender_url: str = "/protected/"
+    login_failure_limit: int = 10
+    login_lockout_minutes: float = 15
+    throttle_rates: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def broker_url(self) -> str:
@@ -172,7 +189,46 @@ def load_config(environ=os.environ) -> Config:
         max_upload_mb=env_number("MAX_UPLOAD_MB", 20, 0.01, 1024, environ),
         predict_wait_seconds=env_number("PREDICT_WAIT_SECONDS", 10, 0, 120, environ),
         import_root=_import_root(environ.get("IMPORT_ROOT", "")),
+        https=env_bool("HTTPS", False, environ),
+        file_sender=env_choice("FILE_SENDER", "django", set(FILE_SENDERS), environ),
+        file_sender_url=environ.get("FILE_SENDER_URL", "/protected/"),
+        login_failure_limit=int(env_number("LOGIN_FAILURE_LIMIT", 10, 1, 1000, environ)),
+        login_lockout_minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, 0.1, 7 * 24 * 60, environ),
+        throttle_rates={scope: env_rate(name, default, environ) for scope, (name, default) in THROTTLES.items()},
     )
+
+
+# Who sends a stored file's bytes once a view has checked the request (django-sendfile2 backends).
+FILE_SENDERS = {
+    "django": "django_sendfile.backends.simple",
+    "nginx": "django_sendfile.backends.nginx",
+    "xsendfile": "django_sendfile.backends.xsendfile",
+}
+
+# DRF throttle scope: (variable, default rate).
+THROTTLES = {
+    "anon_upload": ("THROTTLE_ANON_UPLOADS", "30/hour"),
+    "anon_predict": ("THROTTLE_ANON_PREDICTIONS", "60/hour"),
+    "join": ("THROTTLE_JOINS", "10/hour"),
+}
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str, environ=os.environ) -> str | None:
+    """A DRF rate such as "30/hour"; "off" (or "none") turns the throttle off (None)."""
+    raw = environ.get(name, default).strip().lower()
+    if raw in ("off", "none"):
+        return None
+    if not _RATE.match(raw):
+        raise ConfigError(f"{name} must look like 30/hour (per second, minute, hour or day) or be off, got {raw!r}")
+    return raw
+
+
+def env_choice(name: str, default: str, choices: set[str], environ=os.environ) -> str:
+    raw = environ.get(name, default).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(sorted(choices))}, got {raw!r}")
+    return raw
 
 
 def _import_root(raw: str) -> Path | None:

@@ -2,7 +2,7 @@
 
 import dj_database_url
 
-from webapp.config import BASE_DIR, load_config
+from webapp.config import BASE_DIR, FILE_SENDERS, load_config
 
 CONFIG = load_config()
 
@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "webapp.core",
     "webapp.accounts",
     "webapp.health",
@@ -40,7 +41,24 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes first: it refuses a locked-out user name or address before the password is checked.
+# The second backend also refuses guests whose labeling session has closed (see webapp/accounts/backends.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "webapp.accounts.backends.AccountBackend",
+]
+AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
+AXES_COOLOFF_TIME = CONFIG.login_lockout_minutes / 60  # hours
+# Each alone: many passwords against one name from many addresses, or many names from one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if CONFIG.https else 0
 
 ROOT_URLCONF = "webapp.urls"
 WSGI_APPLICATION = "webapp.wsgi.application"
@@ -92,8 +110,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = CONFIG.var_dir / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+# No MEDIA_URL is routed: every stored file is sent by a view that checks who asks
+# (webapp/core/files.py), then by django-sendfile2's backend (FILE_SENDER).
+MEDIA_URL = "/no-public-media/"
 MEDIA_ROOT = CONFIG.media_root
+SENDFILE_BACKEND = FILE_SENDERS[CONFIG.file_sender]
+SENDFILE_ROOT = str(MEDIA_ROOT)
+SENDFILE_URL = CONFIG.file_sender_url
 # WhiteNoise serves static files straight from the source folders (no collectstatic step
 # needed on one machine); the Docker image runs collectstatic into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
@@ -103,6 +126,7 @@ REST_FRAMEWORK = {
         # Token first: its WWW-Authenticate header makes a bad login a 401, not a 403.
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "webapp.core.authentication.AnonymousSessionCsrf",
     ],
     # Every view states its own permissions; this default only catches a forgotten one.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -110,6 +134,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "webapp.core.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Read per request by webapp.core.throttles (DRF's own classes read them once, at import).
+    "DEFAULT_THROTTLE_RATES": CONFIG.throttle_rates,
+    # Behind the HTTPS proxy the client's address is the last X-Forwarded-For hop.
+    "NUM_PROXIES": 1 if CONFIG.https else None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Facial emotion studio API",
@@ -118,6 +146,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so `manage.py check --deploy` (which builds the schema) stays clean.
+    "ENUM_NAME_OVERRIDES": {
+        "LabelSourceEnum": "webapp.datasets.models.Label.Source",
+        "ModelSourceEnum": "webapp.modelzoo.models.ModelVersion.Source",
+        "DatasetFormatEnum": "webapp.datasets.models.Dataset.Format",
+        "ImportFormatEnum": "webapp.datasets.serializers.IMPORT_FORMATS",
+        "JobStatusEnum": "webapp.datasets.models.JobStatus",  # uploads have the same four states
+        "TrainingRunStatusEnum": "webapp.training.models.TrainingRun.Status",
+    },
 }
 
 # Celery: the worker reads these through `worker.celery_app` (namespace CELERY_).
@@ -147,6 +184,41 @@ APP = {
     "PREDICT_WAIT_SECONDS": CONFIG.predict_wait_seconds,
     "IMPORT_ROOT": CONFIG.import_root,
 }
+
+# Throttle counts and lock-outs need one store that every web process shares.
+if CONFIG.redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}}
+
+# Content-Security-Policy: no inline script or style anywhere; everything comes from static/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# HTTPS=true: the site is served over HTTPS (usually behind a proxy that sets X-Forwarded-Proto).
+if CONFIG.https:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]  # load balancers probe over plain HTTP inside the network
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 # Dataset archives go straight to a temporary file, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -10,7 +10,7 @@
     tr.id = "check-" + name;
     tr.className = check.ok ? "ok" : (check.required ? "fail" : "warn");
     const cells = [LABELS[name] || name, check.ok ? "up" : (check.required ? "down" : "absent"),
-                   check.message, check.latency_ms == null ? "" : check.latency_ms + " ms"];
+                   check.message || "", check.latency_ms == null ? "" : check.latency_ms + " ms"];
     for (const text of cells) {
       const td = document.createElement("td");
       td.textContent = text;

@@ -54,8 +54,18 @@ def _create_session(page, live_app, dataset: str, name: str, labels_per_item: in
     return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _label(browser, live_app, username: str, session_id: str, keys: list[str]) -> list[str]:
-    """Log in as `username` and press `keys` on the labeling page; return the images labelled."""
+def _items_of(live_app, image_urls: list[str]) -> list[int]:
+    """The dataset items behind assignment image URLs, in order (annotators never see item ids)."""
+    ids = [int(url.rstrip("/").split("/")[-2]) for url in image_urls]
+    out = _shell(live_app, "from webapp.labeling.models import Assignment\n"
+                           f"rows = Assignment.objects.filter(pk__in={ids!r})\n"
+                           "items = dict(rows.values_list('pk', 'session_item__item_id'))\n"
+                           f"print(*[items[i] for i in {ids!r}])")  # fmt: skip
+    return [int(part) for part in out.split()]
+
+
+def _label(browser, live_app, username: str, session_id: str, keys: list[str]) -> list[int]:
+    """Log in as `username` and press `keys` on the labeling page; return the items labelled."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{live_app.url}/accounts/login/")
@@ -69,13 +79,13 @@ def _label(browser, live_app, username: str, session_id: str, keys: list[str]) -
         expect(face).to_be_visible()
         if seen:  # the next face must be on screen before the next key
             expect(face).not_to_have_attribute("src", seen[-1])
-        expect(face).to_have_attribute("src", re.compile(r"\.jpg$"))
+        expect(face).to_have_attribute("src", re.compile(r"^/labeling/assignments/\d+/image$"))
         seen.append(face.get_attribute("src"))
         page.keyboard.press(key)
         expect(page.locator("#progress-text")).to_contain_text(f"{len(seen)} by you")
     page.goto(f"{live_app.url}/labeling/")  # leaving the page gives back the preloaded item
     context.close()
-    return seen
+    return _items_of(live_app, seen)
 
 
 def test_two_annotators_never_share_an_item_when_one_label_is_asked(live_app, browser, page, labeling_setup):

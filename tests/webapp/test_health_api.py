@@ -21,9 +21,9 @@ def test_database_and_broker_checks_pass():
     assert broker.ok and broker.details == {"kind": "filesystem"}
 
 
-def test_health_is_503_when_no_worker_answers(api_client, settings):
+def test_health_is_503_when_no_worker_answers(admin_client, settings):
     settings.APP = {**settings.APP, "HEALTH_WORKER_TIMEOUT": 0.3}
-    response = api_client.get("/api/health/")
+    response = admin_client.get("/api/health/")
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert checks["database"]["ok"] and checks["broker"]["ok"]
@@ -31,15 +31,26 @@ def test_health_is_503_when_no_worker_answers(api_client, settings):
     assert "no worker answered on queue 'cpu'" in checks["worker_cpu"]["message"]
 
 
-def test_unreachable_broker_is_reported_not_raised(api_client, monkeypatch):
+def test_unreachable_broker_is_reported_not_raised(admin_client, monkeypatch):
     from worker.celery_app import app
 
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    response = api_client.get("/api/health/")
+    response = admin_client.get("/api/health/")
     assert response.status_code == 503
     checks = response.json()["checks"]
     assert not checks["broker"]["ok"]
     assert checks["worker_cpu"]["message"] == "not tried: the broker is unreachable"
+
+
+def test_anonymous_health_is_status_only(api_client, monkeypatch):
+    """Host names, process ids and versions are for admins: visitors learn which parts are up."""
+    from worker.celery_app import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # no waiting for workers
+    body = api_client.get("/api/health/").json()
+    assert body["status"] == "failing"
+    assert body["checks"]["database"] == {"ok": True, "required": True}
+    assert "details" not in str(body) and "message" not in str(body)
 
 
 def test_health_page_renders(client):

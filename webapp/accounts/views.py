@@ -6,12 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.accounts import selectors, services
-from webapp.accounts.decorators import admin_required
+from webapp.core.access import admin_page
 from webapp.accounts.forms import NewAnnotatorForm
 from webapp.accounts.roles import ANNOTATORS
 
 
-@admin_required
+@admin_page
 def annotators(request):
     form = NewAnnotatorForm(request.POST or None)
     created = None
@@ -26,7 +26,7 @@ def annotators(request):
     return render(request, "accounts/annotators.html", {"form": form, "rows": rows, "created": created}, status=status)
 
 
-@admin_required
+@admin_page
 @require_POST
 def set_active(request, pk: int, active: bool):
     user = get_object_or_404(get_user_model(), pk=pk, groups__name=ANNOTATORS, is_staff=False)

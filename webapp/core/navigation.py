@@ -36,6 +36,7 @@ SECTIONS = [
         "Datasets",
         "Imported datasets (class folders, FER-2013 CSV, FER+ votes) to browse by split and class.",
         url_name="datasets:list",
+        staff_only=True,
     ),
     Section(
         "labeling",
@@ -62,6 +63,7 @@ SECTIONS = [
         "Leaderboard",
         "Every model version compared per dataset and metric; promote the one predictions use.",
         url_name="modelzoo:leaderboard",
+        staff_only=True,
     ),
 ]
 

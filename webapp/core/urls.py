@@ -10,5 +10,4 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links; send them to the real icon.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("section/<slug:slug>/", views.section, name="section"),
-    path("media/<path:path>", views.media, name="media"),
 ]

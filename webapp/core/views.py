@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.static import serve
 
 from webapp.core.navigation import SECTIONS_BY_SLUG, visible_sections
 
@@ -17,11 +15,3 @@ def section(request, slug: str):
         raise Http404(f"No section {slug!r}")
     return redirect(found.url)
 
-
-def media(request, path: str):
-    """Uploaded and imported files on one machine (a reverse proxy serves them in production).
-
-    django.views.static.serve refuses paths that leave MEDIA_ROOT; the root is read per
-    request so tests and deployments can move it.
-    """
-    return serve(request, path, document_root=settings.MEDIA_ROOT)

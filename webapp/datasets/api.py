@@ -1,4 +1,4 @@
-"""JSON API for datasets: imports (admins), datasets and items (logged-in users)."""
+"""JSON API for datasets: imports, datasets and items, for admins only (webapp/core/access.py)."""
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -60,7 +59,7 @@ class ImportJobView(generics.RetrieveAPIView):
 
 
 class DatasetListView(generics.ListAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = DatasetSerializer
 
     def get_queryset(self):
@@ -70,7 +69,7 @@ class DatasetListView(generics.ListAPIView):
 class DatasetDetailView(generics.RetrieveAPIView):
     """A dataset with its class histogram per split."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = DatasetDetailSerializer
 
     def get_queryset(self):
@@ -86,7 +85,7 @@ class DatasetItemsView(generics.ListAPIView):
     """A dataset's items with their labels and newest prediction, filtered by split, current emotion
     ("none" = no emotion label), labeled=yes|no, and disagrees=true (newest prediction != current label)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = ItemListSerializer
 
     @extend_schema(
@@ -108,11 +107,13 @@ class DatasetItemsView(generics.ListAPIView):
 
 
 class ItemDetailView(generics.RetrieveAPIView):
-    """One item with every label and every model prediction it has."""
+    """One item with its current label (`emotion`), every label and every model prediction it has."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = ItemDetailSerializer
-    queryset = Item.objects.prefetch_related("labels__created_by", "predictions__model_version")
+    queryset = Item.objects.annotate(emotion=selectors.latest_label_emotion()).prefetch_related(
+        "labels__created_by", "predictions__model_version"
+    )
 
 
 class DatasetPredictView(APIView):

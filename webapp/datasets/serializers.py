@@ -1,12 +1,15 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from ml.taxonomy import EMOTIONS
 from webapp.datasets.models import Dataset, ImportJob, Item, ItemPrediction, Label, PredictionJob
 
+IMPORT_FORMATS = Dataset.import_formats()
+
 
 class ImportCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    format = serializers.ChoiceField(choices=Dataset.import_formats())
+    format = serializers.ChoiceField(choices=IMPORT_FORMATS)
     file = serializers.FileField(required=False)
     server_path = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=1000, help_text="a file or folder under IMPORT_ROOT"
@@ -68,7 +71,7 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["id", "split", "emotion", "image_url", "source_name", "width", "height", "content_hash", "labels"]
 
     def get_image_url(self, item) -> str:
-        return item.image.url
+        return reverse("datasets:item-image", args=[item.pk])
 
 
 class ItemPredictionSerializer(serializers.ModelSerializer):

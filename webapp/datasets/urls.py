@@ -7,6 +7,7 @@ urlpatterns = [
     path("datasets/", views.dataset_list, name="list"),
     path("datasets/<int:pk>/", views.dataset_detail, name="detail"),
     path("datasets/items/<int:pk>/", views.item_detail, name="item"),
+    path("datasets/items/<int:pk>/image", views.item_image, name="item-image"),
     path("datasets/imports/<int:pk>/", views.import_detail, name="import"),
     path("api/datasets/", api.DatasetListView.as_view(), name="api-list"),
     path("api/datasets/<int:pk>/", api.DatasetDetailView.as_view(), name="api-detail"),

@@ -1,8 +1,8 @@
-"""Dataset pages: the list with the import form, a dataset's histogram and thumbnails, an item."""
+"""Dataset pages (admins only): the list with the import form, a dataset's histogram and thumbnails, an item,
+and item images."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, user_passes_test
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,16 +10,17 @@ from django.views.decorators.http import require_POST
 
 from ml.taxonomy import EMOTIONS
 from webapp.accounts import roles
+from webapp.core.access import admin_page
+from webapp.core.files import send_stored_file, stored_name
 from webapp.datasets import exports, selectors, services
 from webapp.datasets.api import export_response
 from webapp.datasets.models import Dataset, ImportJob, Item
 from webapp.datasets.serializers import ItemFilterSerializer
 
 THUMBNAILS_PER_PAGE = 60
-admin_required = user_passes_test(roles.is_admin)
 
 
-@login_required
+@admin_page
 def dataset_list(request):
     context = {
         "datasets": selectors.datasets_with_counts(),
@@ -31,7 +32,7 @@ def dataset_list(request):
     return render(request, "datasets/list.html", context)
 
 
-@admin_required
+@admin_page
 def import_detail(request, pk: int):
     """A finished (or running) import's counters and the row errors it stored, after the live view is gone."""
     job = get_object_or_404(ImportJob.objects.select_related("dataset"), pk=pk)
@@ -39,7 +40,7 @@ def import_detail(request, pk: int):
     return render(request, "datasets/import.html", context)
 
 
-@login_required
+@admin_page
 def dataset_detail(request, pk: int):
     dataset = get_object_or_404(selectors.datasets_with_counts(), pk=pk)
     filters = ItemFilterSerializer(data=request.GET)
@@ -70,7 +71,7 @@ def dataset_detail(request, pk: int):
     return render(request, "datasets/detail.html", context)
 
 
-@login_required
+@admin_page
 def item_detail(request, pk: int):
     item = get_object_or_404(Item.objects.select_related("dataset"), pk=pk)
     labels = item.labels.select_related("created_by").order_by("-created_at", "-id")
@@ -86,7 +87,13 @@ def item_detail(request, pk: int):
     return render(request, "datasets/item.html", context)
 
 
-@admin_required
+@admin_page
+def item_image(request, pk: int):
+    item = get_object_or_404(Item, pk=pk)
+    return send_stored_file(request, stored_name(item.image))
+
+
+@admin_page
 @require_POST
 def predict(request, pk: int):
     dataset = get_object_or_404(Dataset, pk=pk)
@@ -99,7 +106,7 @@ def predict(request, pk: int):
     return redirect("datasets:detail", pk=pk)
 
 
-@admin_required
+@admin_page
 def export(request, pk: int, kind: str):
     if kind not in exports.EXPORTS:
         raise Http404(f"no export {kind!r}")

@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.accounts import roles
 from webapp.health.services import run_all_checks
 
 _check = inline_serializer(
@@ -20,7 +21,10 @@ _check = inline_serializer(
 
 
 class HealthView(APIView):
-    """State of web, database, broker and workers; 503 when a required part fails."""
+    """State of web, database, broker and workers; 503 when a required part fails.
+
+    Anonymous visitors and non-admins get the status of each part only; admins also get
+    messages, latencies and details."""
 
     permission_classes = [AllowAny]
 
@@ -38,7 +42,16 @@ class HealthView(APIView):
     def get(self, request):
         report = run_all_checks()
         code = status.HTTP_503_SERVICE_UNAVAILABLE if report["status"] == "failing" else status.HTTP_200_OK
-        return Response(report, status=code)
+        return Response(report if roles.is_admin(request.user) else public_report(report), status=code)
+
+
+def public_report(report: dict) -> dict:
+    """What anyone may know: the overall status and which parts are up. Messages and details
+    (worker host names, process ids, versions) are for admins."""
+    return {
+        "status": report["status"],
+        "checks": {name: {"ok": c["ok"], "required": c["required"]} for name, c in report["checks"].items()},
+    }
 
 
 def health_page(request):

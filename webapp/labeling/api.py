@@ -1,4 +1,5 @@
-"""JSON API for labeling: session setup and statistics (admins), the labeling loop (annotators)."""
+"""JSON API for labeling: session setup and statistics (admins), the labeling loop (whoever
+webapp.core.access.may_label admits: annotators, and guests in their own session only)."""
 
 from dataclasses import asdict
 
@@ -7,13 +8,16 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.accounts.permissions import IsAdmin, IsAnnotator
+from webapp.accounts.permissions import IsAdmin
+from webapp.core import access
 from webapp.core.downloads import export_download
+from webapp.core.validation import MAX_ID
 from webapp.labeling import exports, services
 from webapp.labeling.models import Assignment, LabelingSession
 from webapp.labeling.selectors import progress
@@ -25,6 +29,26 @@ from webapp.labeling.serializers import (
     SessionCreateSerializer,
 )
 from webapp.labeling.statistics import session_statistics
+
+
+def _session_to_label(request, pk: int) -> LabelingSession:
+    """The session if the user may label in it now; 404 when it is none of theirs, 403 when closed."""
+    session = get_object_or_404(LabelingSession, pk=pk)
+    refusal = access.labeling_refusal(request.user, session)
+    if refusal == "closed":
+        raise PermissionDenied("this session is closed")
+    if refusal:
+        raise NotFound("no such labeling session")
+    return session
+
+
+def _my_assignment(request, pk: int) -> Assignment:
+    """One of the user's own assignments in a session they may still label (same answers as above)."""
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("session_item__session"), pk=pk, annotator_id=request.user.pk
+    )
+    _session_to_label(request, assignment.session_item.session_id)
+    return assignment
 
 
 def _labeling_errors(call, *args, **kwargs):
@@ -58,11 +82,11 @@ class SessionStatisticsView(APIView):
 class NextItemView(APIView):
     """Reserve the annotator's next item (204 when none is left for them)."""
 
-    permission_classes = [IsAnnotator]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=HoldingSerializer, responses={200: AssignmentSerializer, 204: None})
     def post(self, request, pk: int):
-        session = get_object_or_404(LabelingSession, pk=pk)
+        session = _session_to_label(request, pk)
         data = HoldingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assignment = _labeling_errors(services.next_assignment, session, request.user, data.validated_data["holding"])
@@ -72,11 +96,11 @@ class NextItemView(APIView):
 
 
 class SubmitView(APIView):
-    permission_classes = [IsAnnotator]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=AnswerSerializer, responses={201: None})
     def post(self, request, pk: int):
-        assignment = get_object_or_404(Assignment, pk=pk)
+        assignment = _my_assignment(request, pk)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         annotation = _labeling_errors(services.submit, assignment, request.user, **data.validated_data)
@@ -85,23 +109,23 @@ class SubmitView(APIView):
 
 
 class SkipView(APIView):
-    permission_classes = [IsAnnotator]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, pk: int):
-        _labeling_errors(services.skip, get_object_or_404(Assignment, pk=pk), request.user)
+        _labeling_errors(services.skip, _my_assignment(request, pk), request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UndoView(APIView):
     """Take back the newest answer; the item comes back to be labelled again."""
 
-    permission_classes = [IsAnnotator]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: AssignmentSerializer, 204: None})
     def post(self, request, pk: int):
-        session = get_object_or_404(LabelingSession, pk=pk)
-        assignment = services.undo_last(session, request.user)
+        session = _session_to_label(request, pk)
+        assignment = _labeling_errors(services.undo_last, session, request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response({**AssignmentSerializer(assignment).data, "previous": assignment.previous_answer,
@@ -112,18 +136,29 @@ class ReleaseView(APIView):
     """Give back held items when the labeling page closes (sent with navigator.sendBeacon,
     which can only post a form: the ids come comma-separated in `assignments`)."""
 
-    permission_classes = [IsAnnotator]
+    permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, pk: int):
+        session = _session_to_label(request, pk)
         raw = str(request.data.get("assignments", ""))
-        try:
-            ids = [int(part) for part in raw.split(",") if part.strip()][:10]
-        except ValueError:
-            raise ValidationError({"assignments": ["comma-separated assignment ids"]}) from None
-        services.release(get_object_or_404(LabelingSession, pk=pk), request.user, ids)
+        parts = [part.strip() for part in raw.split(",") if part.strip()][:10]
+        if not all(part.isdigit() and 0 < int(part) <= MAX_ID for part in parts):
+            raise ValidationError({"assignments": ["comma-separated assignment ids"]})
+        _labeling_errors(services.release, session, request.user, [int(part) for part in parts])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CloseView(APIView):
+    """Close the session: no more answers, and its guest accounts stop working (admins)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: SessionCreateSerializer})
+    def post(self, request, pk: int):
+        session = services.close_session(get_object_or_404(LabelingSession, pk=pk))
+        return Response(SessionCreateSerializer(session).data)
 
 
 class AcceptView(APIView):

@@ -29,3 +29,9 @@ class SessionForm(forms.ModelForm):
         if not 0 < value <= 1:
             raise forms.ValidationError("a probability above 0 and at most 1")
         return value
+
+
+class JoinForm(forms.Form):
+    """A guest's name as the session's admin sees it; the account itself gets a random user name."""
+
+    display_name = forms.CharField(max_length=40, strip=True, label="Your name (shown to the session's organisers)")

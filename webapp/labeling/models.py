@@ -163,3 +163,25 @@ class Acceptance(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.session_id} accepted by {self.method}"
+
+
+class Participant(models.Model):
+    """Someone who joined a session through its invite link.
+
+    A guest is an account the link made: it may label in this session only, and stops
+    working when the session closes or stops taking guests (webapp/accounts/backends.py).
+    A logged-in person who opens the link joins as themselves (is_guest false).
+    """
+
+    session = models.ForeignKey(LabelingSession, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
+    display_name = models.CharField(max_length=40)
+    is_guest = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="join_a_session_once")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} in session {self.session_id}"

@@ -1,6 +1,8 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from ml.taxonomy import EMOTIONS
+from webapp.core.validation import id_field
 from webapp.labeling.models import Assignment, LabelingSession
 
 
@@ -17,16 +19,17 @@ class SessionCreateSerializer(serializers.ModelSerializer):
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
-    item_id = serializers.IntegerField(source="session_item.item_id")
+    """What an annotator gets: the image through their assignment, never the item's id, labels or source."""
+
     image_url = serializers.SerializerMethodField()
     prediction = serializers.SerializerMethodField()
 
     class Meta:
         model = Assignment
-        fields = ["id", "item_id", "image_url", "prediction", "expires_at"]
+        fields = ["id", "image_url", "prediction", "expires_at"]
 
     def get_image_url(self, assignment) -> str:
-        return assignment.session_item.item.image.url
+        return reverse("labeling:assignment-image", args=[assignment.pk])
 
     def get_prediction(self, assignment) -> str | None:
         """The item's model prediction at session creation, only where the session lets annotators see it."""
@@ -36,7 +39,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class HoldingSerializer(serializers.Serializer):
-    holding = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=10)
+    holding = serializers.ListField(child=id_field(), required=False, default=list, max_length=10)
 
 
 class AnswerSerializer(serializers.Serializer):

@@ -16,16 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ml.taxonomy import EMOTIONS
-from webapp.accounts.roles import ANNOTATORS
 from webapp.datasets.models import Item, Label
 from webapp.datasets.selectors import latest_label_emotion, latest_prediction
-from webapp.labeling.models import Acceptance, Annotation, Assignment, LabelingSession, SessionItem
+from webapp.labeling.models import Acceptance, Annotation, Assignment, LabelingSession, Participant, SessionItem
 
 HOLD_FOR = timedelta(minutes=10)
 CANDIDATES = 20
@@ -113,8 +111,7 @@ def _filled_slots(session_item_ids: list[int], now) -> dict[int, int]:
 @transaction.atomic
 def next_assignment(session: LabelingSession, annotator, holding: list[int] = ()) -> Assignment | None:
     """The annotator's next item: one they already hold (not in `holding`), else a new slot."""
-    if not session.is_open:
-        raise LabelingError("this session is closed")
+    _require_open(session)
     now = timezone.now()
     held = (
         Assignment.objects.filter(session_item__session=session, annotator=annotator, status=Assignment.Status.ACTIVE)
@@ -184,6 +181,7 @@ def submit(assignment: Assignment, annotator, *, emotion: str = "", not_face: bo
            prediction_shown: str = "") -> Annotation:  # fmt: skip
     assignment = Assignment.objects.select_for_update().select_related("session_item__session").get(pk=assignment.pk)
     session = assignment.session_item.session
+    _require_open(session)
     _check_answer(assignment, annotator, session, emotion, not_face, unsure, valence, arousal)
     annotation = Annotation.objects.create(
         assignment=assignment,
@@ -235,7 +233,8 @@ def _shown_prediction(session: LabelingSession, session_item: SessionItem, claim
 @transaction.atomic
 def skip(assignment: Assignment, annotator) -> None:
     """Give the slot back. Atomic: a row lock lasts one transaction (PostgreSQL refuses one outside)."""
-    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment = Assignment.objects.select_for_update().select_related("session_item__session").get(pk=assignment.pk)
+    _require_open(assignment.session_item.session)
     if assignment.annotator_id != annotator.pk or assignment.status != Assignment.Status.ACTIVE:
         raise LabelingError("you do not hold this item")
     assignment.status = Assignment.Status.SKIPPED  # frees the slot for someone else
@@ -245,6 +244,7 @@ def skip(assignment: Assignment, annotator) -> None:
 @transaction.atomic
 def undo_last(session: LabelingSession, annotator) -> Assignment | None:
     """Take back the annotator's newest answer in the session; they hold that item again."""
+    _require_open(session)
     annotation = (
         Annotation.objects.select_for_update().filter(session=session, annotator=annotator).order_by("-id").first()
     )
@@ -267,14 +267,40 @@ def undo_last(session: LabelingSession, annotator) -> Assignment | None:
 
 
 @transaction.atomic
-def create_guest_annotator(session: LabelingSession):
-    if not (session.allow_guests and session.is_open):
-        raise LabelingError("this session does not take guest annotators")
-    user = get_user_model().objects.create_user(username=f"guest-{secrets.token_hex(4)}")
+def create_guest_annotator(session: LabelingSession, display_name: str):
+    """A new account that may label in this session only (never in the annotators group)."""
+    _require_guests(session)
+    user = get_user_model().objects.create_user(username=f"guest-{secrets.token_hex(6)}", first_name=display_name)
     user.set_unusable_password()
     user.save()
-    user.groups.add(Group.objects.get(name=ANNOTATORS))
+    Participant.objects.create(session=session, user=user, display_name=display_name, is_guest=True)
     return user
+
+
+def join_as_self(session: LabelingSession, user) -> Participant:
+    """A logged-in person who opens the invite link labels in the session under their own account."""
+    _require_guests(session)
+    participant, _ = Participant.objects.get_or_create(
+        session=session, user=user, defaults={"display_name": user.get_username()[:40]}
+    )
+    return participant
+
+
+def close_session(session: LabelingSession) -> LabelingSession:
+    """No more answers of any kind; its guest accounts stop working (webapp/accounts/backends.py)."""
+    session.is_open = False
+    session.save(update_fields=["is_open"])
+    return session
+
+
+def _require_guests(session: LabelingSession) -> None:
+    if not (session.allow_guests and session.is_open):
+        raise LabelingError("this session does not take guest annotators")
+
+
+def _require_open(session: LabelingSession) -> None:
+    if not session.is_open:
+        raise LabelingError("this session is closed")
 
 
 # ---- accepting aggregates ---------------------------------------------------------------------
@@ -396,6 +422,7 @@ def _aggregate_labels(session: LabelingSession, user, method: str, stats=None) -
 
 def release(session: LabelingSession, annotator, assignment_ids: list[int]) -> int:
     """Give back items an annotator held but never answered (they left the page)."""
+    _require_open(session)
     held = Assignment.objects.filter(
         pk__in=assignment_ids, annotator=annotator, status=Assignment.Status.ACTIVE, session_item__session=session
     )

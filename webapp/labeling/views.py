@@ -2,21 +2,25 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from ml.taxonomy import EMOTIONS
 from webapp.accounts import roles
+from webapp.core import access
+from webapp.core.access import admin_page
+from webapp.core.files import send_stored_file, stored_name
+from webapp.core.throttles import JoinThrottle
 from webapp.labeling import charts, exports, selectors, services
 from webapp.labeling.api import export_response
-from webapp.labeling.forms import SessionForm
-from webapp.labeling.models import LabelingSession
+from webapp.labeling.forms import JoinForm, SessionForm
+from webapp.labeling.models import Assignment, LabelingSession
 from webapp.labeling.statistics import aggregate_rows, session_statistics
 
-admin_required = user_passes_test(roles.is_admin)
-annotator_required = user_passes_test(roles.is_annotator)
 AGGREGATES_PER_PAGE = 50
 
 
@@ -30,19 +34,15 @@ def session_list(request):
             form.add_error(None, str(exc))
         else:
             return redirect("labeling:detail", pk=session.pk)
-    sessions = LabelingSession.objects.select_related("dataset")
-    if not roles.is_admin(request.user):
-        sessions = sessions.filter(is_open=True)
     context = {
-        "sessions": sessions,
+        "sessions": access.labeling_sessions_for(request.user).select_related("dataset").distinct(),
         "is_admin": roles.is_admin(request.user),
-        "is_annotator": roles.is_annotator(request.user),
         "form": form,
     }
     return render(request, "labeling/list.html", context)
 
 
-@admin_required
+@admin_page
 def session_detail(request, pk: int):
     session = get_object_or_404(LabelingSession.objects.select_related("dataset"), pk=pk)
     stats = session_statistics(session)
@@ -70,30 +70,64 @@ def _scatters(stats) -> list[dict]:
     ]  # fmt: skip
 
 
-@annotator_required
+@login_required
 def label_page(request, pk: int):
-    session = get_object_or_404(LabelingSession, pk=pk, is_open=True)
+    session = get_object_or_404(LabelingSession, pk=pk)
+    refusal = access.labeling_refusal(request.user, session)
+    if refusal == "closed":
+        raise PermissionDenied("this session is closed")
+    if refusal:
+        raise Http404("no such labeling session")
     keys = [{"key": str(i + 1), "emotion": e} for i, e in enumerate(EMOTIONS)]
     return render(request, "labeling/label.html", {"session": session, "keys": keys})
 
 
 def join(request, token: str):
-    """The invite link: a guest annotator account is created and logged in."""
-    session = get_object_or_404(LabelingSession, invite_token=token)
-    if request.method != "POST":
-        return render(request, "labeling/join.html", {"session": session})
-    if request.user.is_authenticated and roles.is_annotator(request.user):
+    """The invite link. GET asks for a display name (or offers a logged-in person to join as themselves);
+    POST joins: a logged-in person as themselves, anyone else as a new guest of this session only."""
+    session = get_object_or_404(LabelingSession, invite_token=token, is_open=True)
+    user = request.user if request.user.is_authenticated and not roles.is_guest(request.user) else None
+    if user is not None and access.may_label(user, session):
         return redirect("labeling:label", pk=session.pk)
+    form = JoinForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "labeling/join.html", {"session": session, "form": form, "member": user})
+    if not JoinThrottle().allow_request(request, None):
+        return render(request, "labeling/join.html", {"session": session, "form": form, "member": user,
+                                                      "throttled": True}, status=429)  # fmt: skip
+    if user is None and not form.is_valid():
+        return render(request, "labeling/join.html", {"session": session, "form": form}, status=400)
     try:
-        guest = services.create_guest_annotator(session)
+        if user is not None:
+            services.join_as_self(session, user)
+        else:
+            user = services.create_guest_annotator(session, form.cleaned_data["display_name"])
+            login(request, user, backend="webapp.accounts.backends.AccountBackend")
     except services.LabelingError as exc:
         messages.error(request, str(exc))
-        return redirect("labeling:join", token=token)
-    login(request, guest, backend="django.contrib.auth.backends.ModelBackend")
+        return render(request, "labeling/join.html", {"session": session, "form": form}, status=403)
     return redirect("labeling:label", pk=session.pk)
 
 
-@admin_required
+@login_required
+def assignment_image(request, pk: int):
+    """The image of an item handed to this annotator: the only way an annotator sees an item."""
+    assignment = get_object_or_404(Assignment.objects.select_related("session_item__item", "session_item__session"),
+                                   pk=pk)  # fmt: skip
+    if not access.may_see_assignment_image(request.user, assignment):
+        raise Http404("no such assignment")
+    return send_stored_file(request, stored_name(assignment.session_item.item.image))
+
+
+@admin_page
+@require_POST
+def close(request, pk: int):
+    session = services.close_session(get_object_or_404(LabelingSession, pk=pk))
+    messages.success(request, f"Closed {session.name}: no more answers, and its guest accounts stop working.")
+    return redirect("labeling:detail", pk=session.pk)
+
+
+@admin_page
 def export(request, pk: int, kind: str):
     if kind not in exports.EXPORTS:
         raise Http404(f"no export {kind!r}")

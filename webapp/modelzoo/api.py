@@ -1,11 +1,10 @@
-"""JSON API for model versions: list them (logged-in users), promote and roll back (admins)."""
+"""JSON API for model versions, promotions and evaluations: admins only (webapp/core/access.py)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,7 +17,7 @@ from webapp.modelzoo.serializers import EvaluationSerializer, ModelVersionSerial
 class ModelVersionListView(generics.ListAPIView):
     """Every model version, newest first; `is_active` marks the one predictions use."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = ModelVersionSerializer
 
     def get_queryset(self):
@@ -27,7 +26,7 @@ class ModelVersionListView(generics.ListAPIView):
 
 
 class ModelVersionDetailView(generics.RetrieveAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = ModelVersionSerializer
     queryset = ModelVersion.objects.all()
 
@@ -76,7 +75,7 @@ class RollbackView(APIView):
 class PromotionListView(generics.ListAPIView):
     """The promotion history, newest first."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = PromotionSerializer
     queryset = Promotion.objects.select_related("model_version", "previous", "promoted_by")
 
@@ -99,7 +98,7 @@ class EvaluateView(APIView):
 class EvaluationListView(generics.ListAPIView):
     """A version's evaluations: metrics, per-class figures and the confusion matrix per dataset split."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAdmin]
     serializer_class = EvaluationSerializer
 
     def get_queryset(self):

@@ -1,4 +1,4 @@
-from django.core.files.storage import default_storage
+from django.urls import reverse
 from rest_framework import serializers
 
 from webapp.modelzoo.models import Evaluation, ModelVersion, Promotion
@@ -36,4 +36,4 @@ class EvaluationSerializer(serializers.ModelSerializer):
     def get_confusion_png_url(self, evaluation) -> str | None:
         if not evaluation.confusion_png:
             return None
-        return default_storage.url(evaluation.confusion_png)
+        return reverse("modelzoo:confusion", args=[evaluation.pk])

@@ -5,6 +5,7 @@ from webapp.modelzoo import api, views
 app_name = "modelzoo"
 urlpatterns = [
     path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("leaderboard/evaluations/<int:pk>/confusion.png", views.confusion_png, name="confusion"),
     path("api/models/<int:pk>/evaluate/", api.EvaluateView.as_view(), name="api-evaluate"),
     path("api/models/<int:pk>/evaluations/", api.EvaluationListView.as_view(), name="api-evaluations"),
     path("api/models/", api.ModelVersionListView.as_view(), name="api-list"),

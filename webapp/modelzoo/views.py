@@ -1,14 +1,15 @@
-"""The leaderboard page: every model version against every dataset it was measured on."""
+"""The leaderboard page (admins): every model version against every dataset it was measured on; figures."""
 
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
 from webapp.accounts import roles
+from webapp.core.access import admin_page
+from webapp.core.files import send_stored_file
 from webapp.modelzoo import charts, selectors, services
-from webapp.modelzoo.models import Promotion
+from webapp.modelzoo.models import Evaluation, Promotion
 
 
-@login_required
+@admin_page
 def leaderboard(request):
     services.active_version()  # a fresh site lists its bundled models too
     queued = services.queue_first_evaluations()  # bundled models get measured on first view
@@ -24,3 +25,10 @@ def leaderboard(request):
         "chart": charts.accuracy_latency([row.version for row in rows]),
     }
     return render(request, "modelzoo/leaderboard.html", context)
+
+
+@admin_page
+def confusion_png(request, pk: int):
+    """An evaluation's confusion-matrix figure."""
+    evaluation = get_object_or_404(Evaluation, pk=pk)
+    return send_stored_file(request, evaluation.confusion_png)

@@ -28,6 +28,20 @@ def run_dir(run: TrainingRun) -> Path:
     return Path(settings.CONFIG.var_dir) / "training" / f"run-{run.pk}"
 
 
+def forget_item_images(item_ids: set[int]) -> int:
+    """Remove training runs' copies of these items' images (an upload was deleted); returns how many.
+
+    materialize.py names every copy after its item's id, whatever the layout.
+    """
+    root = Path(settings.CONFIG.var_dir) / "training"
+    removed = 0
+    for path in root.glob("run-*/data/**/*"):
+        if path.is_file() and path.stem.isdigit() and int(path.stem) in item_ids:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def launch_run(*, user, name: str, datasets, label_sources: list[str], architecture: str, task: str,
                queue: str, config: dict) -> TrainingRun:  # fmt: skip
     """Record the run and send its task to the chosen queue once the row is committed."""

@@ -1,20 +1,17 @@
 """Training pages (admins): the runs with the launch form, and one run's live progress."""
 
-from django.contrib.auth.decorators import user_passes_test
 from django.shortcuts import get_object_or_404, render
 
 from ml.data.presets import PRESETS
-from webapp.accounts import roles
+from webapp.core.access import admin_page
 from webapp.datasets.models import Label
 from webapp.datasets.selectors import datasets_with_counts
 from webapp.training import selectors
 from webapp.training.models import TrainingRun
 from webapp.training.serializers import LaunchSerializer
 
-admin_required = user_passes_test(roles.is_admin)
 
-
-@admin_required
+@admin_page
 def run_list(request):
     defaults = {name: field.default for name, field in LaunchSerializer().fields.items()}
     context = {
@@ -30,7 +27,7 @@ def run_list(request):
     return render(request, "training/list.html", context)
 
 
-@admin_required
+@admin_page
 def run_detail(request, pk: int):
     run = get_object_or_404(selectors.runs(), pk=pk)
     return render(request, "training/run.html", {"run": run})

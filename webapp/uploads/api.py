@@ -16,6 +16,8 @@ from rest_framework.views import APIView
 
 from webapp.accounts.permissions import MayUseDemo
 from webapp.core.sizes import megabytes
+from webapp.core.throttles import AnonymousPredictThrottle, AnonymousUploadThrottle
+from webapp.core.validation import parse_id
 from webapp.uploads import selectors, services
 from webapp.uploads.models import Upload
 from webapp.uploads.serializers import (
@@ -83,6 +85,7 @@ class PredictView(APIView):
 
     permission_classes = [MayUseDemo]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [AnonymousPredictThrottle]
 
     @extend_schema(
         request={"multipart/form-data": UploadCreateSerializer},
@@ -105,6 +108,9 @@ class UploadListCreateView(generics.ListCreateAPIView):
     permission_classes = [MayUseDemo]
     serializer_class = UploadSerializer
     parser_classes = [MultiPartParser, FormParser]
+
+    def get_throttles(self):
+        return [AnonymousUploadThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
         parameters=[
@@ -170,10 +176,9 @@ class FaceListView(generics.ListAPIView):
             faces = faces.filter(emotion=params["emotion"])
         if params.get("model_version"):
             faces = faces.filter(model_version__tag=params["model_version"])
-        if params.get("upload"):
-            if not params["upload"].isdigit():
-                raise ValidationError({"upload": ["an upload id (a whole number)"]})
-            faces = faces.filter(upload_id=int(params["upload"]))
+        upload_id = parse_id(params.get("upload"), "upload")
+        if upload_id is not None:
+            faces = faces.filter(upload_id=upload_id)
         return faces.order_by("-upload__created_at", "upload_id", "index")
 
 

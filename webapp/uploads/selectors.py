@@ -1,25 +1,19 @@
 """Reading uploads: who sees which, and the gallery's filters.
 
-Visibility: admins see every upload; a logged-in user sees their own; an anonymous demo
-visitor sees the uploads of their browser session (gone when the session ends).
+Visibility (webapp/core/access.py): admins see every upload; a logged-in user sees their own;
+an anonymous demo visitor sees the uploads of their browser session (gone when the session ends).
 """
 
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from webapp.accounts import roles
+from webapp.core import access
 from webapp.uploads.models import Face, Upload
 
 
 def visible_uploads(user, session_key: str | None) -> QuerySet[Upload]:
-    if roles.is_admin(user):
-        return Upload.objects.all()
-    if user.is_authenticated:
-        return Upload.objects.filter(owner=user)
-    if session_key:
-        return Upload.objects.filter(owner__isnull=True, session_key=session_key)
-    return Upload.objects.none()
+    return access.visible_uploads(user, session_key)
 
 
 def uploads_for(request) -> QuerySet[Upload]:

@@ -238,12 +238,28 @@ def _delete_files(names: list[str]) -> None:
 
 
 def delete_upload(upload: Upload) -> None:
-    """Remove the upload and its faces; their files go after the commit (signals.py).
+    """Remove the upload, its faces and every image made from them; files go after the commit.
 
-    Dataset items made from corrections stay: they are training data now.
+    The corrections-dataset items made from its faces go too, with their labels, and so do the
+    copies training runs made of them (the runs keep their figures, not the faces). An item
+    whose crop another upload's face shares (the same bytes) stays: it is that upload's too.
     """
     with transaction.atomic():
+        made = set(Face.objects.filter(upload=upload, item__isnull=False).values_list("item_id", flat=True))
+        shared = set(Face.objects.filter(item_id__in=made).exclude(upload=upload).values_list("item_id", flat=True))
+        items = Item.objects.filter(pk__in=made - shared, dataset__format=Dataset.Format.UPLOADS)
+        gone = list(items.values_list("pk", "image"))
+        items.delete()
         upload.delete()
+        if gone:
+            transaction.on_commit(lambda: _forget_items(gone))
+
+
+def _forget_items(gone: list[tuple[int, str]]) -> None:
+    from webapp.training.services import forget_item_images
+
+    _delete_files([name for _, name in gone])
+    forget_item_images({pk for pk, _ in gone})
 
 
 def correct_face(

@@ -7,12 +7,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from ml.taxonomy import EMOTIONS
 from webapp.accounts import roles
+from webapp.core.files import send_stored_file, stored_name
 from webapp.datasets.models import Label
 from webapp.modelzoo.models import ModelVersion
 from webapp.uploads import selectors, services
@@ -100,7 +101,7 @@ def upload_delete(request, pk: int):
 @demo_users_only
 def photo(request, pk: int):
     upload = get_object_or_404(selectors.uploads_for(request), pk=pk)
-    return _file_response(upload.image)
+    return send_stored_file(request, stored_name(upload.image))
 
 
 @demo_users_only
@@ -111,14 +112,4 @@ def face_file(request, pk: int, kind: str):
     field = face.crop if kind == "crop" else face.saliency
     if not field:
         raise Http404("this face has no saliency overlay")
-    return _file_response(field)
-
-
-def _file_response(field) -> FileResponse:
-    try:
-        handle = field.open("rb")
-    except FileNotFoundError:
-        raise Http404("the file is missing") from None
-    response = FileResponse(handle)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return send_stored_file(request, stored_name(field))

@@ -5,6 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from django.contrib.auth import get_user_model
 
 from tests.archives import FER2013_SMALL, FERPLUS_SMALL, fer2013_csv, zip_folder
 from webapp.datasets import selectors
@@ -159,16 +160,23 @@ def test_dataset_and_item_api(post_import, admin_client, tmp_path):
     items = admin_client.get(f"/api/datasets/{job.dataset_id}/items/?split=train&emotion=happy").json()
     assert items["count"] == 2
     assert {i["labels"][0]["source"] for i in items["results"]} == {"original"}
-    assert items["results"][0]["image_url"].startswith("/media/datasets/")
+    assert items["results"][0]["image_url"] == f"/datasets/items/{items['results'][0]['id']}/image"
     progress = admin_client.get(f"/api/imports/{job.pk}/").json()
     assert progress["progress"] == 1.0 and progress["status"] == "done"
 
 
-def test_imported_images_are_served_and_traversal_is_not(post_import, client, tmp_path):
-    _import(post_import, zip_folder(FER2013_SMALL, tmp_path / "fer.zip"))
+def test_imported_images_are_served_to_admins_only_and_media_is_not_public(post_import, client, tmp_path):
+    job = _import(post_import, zip_folder(FER2013_SMALL, tmp_path / "fer.zip"))
     item = Item.objects.first()
-    response = client.get(item.image.url)
-    assert response.status_code == 200 and b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    # The stored files exist, but no public URL reaches them: not the item image, not the import itself.
+    assert client.get(f"/media/{item.image.name}").status_code == 404
+    assert client.get(f"/media/{ImportJob.objects.get(pk=job.pk).source.name}").status_code == 404
+    assert client.get(f"/datasets/items/{item.pk}/image").status_code == 302  # to the login page
+    client.force_login(get_user_model().objects.create_user("someone", password="pw-someone-1"))
+    assert client.get(f"/datasets/items/{item.pk}/image").status_code == 403
+    client.force_login(get_user_model().objects.get(username="boss"))
+    response = client.get(f"/datasets/items/{item.pk}/image")
+    assert response.status_code == 200 and response.content[:2] == b"\xff\xd8"
     for outside in ("/media/../../etc/passwd", "/media/%2e%2e/secret_key"):
         assert client.get(outside).status_code in (400, 404)
 

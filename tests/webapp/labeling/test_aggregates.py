@@ -124,7 +124,7 @@ def test_export_api_and_page(admin_client, api_client, client, admin_user, annot
     assert page.status_code == 200 and page.content.decode() == response.content.decode()
     assert client.get(f"/labeling/{session.pk}/export/nope.csv").status_code == 404
     client.force_login(annotator)
-    assert client.get(f"/labeling/{session.pk}/export/aggregates.csv").status_code == 302  # to the login page
+    assert client.get(f"/labeling/{session.pk}/export/aggregates.csv").status_code == 403  # admins only
 
 
 def test_session_page_plots_and_item_table(client, admin_user, labelled, monkeypatch):

@@ -27,7 +27,7 @@ def test_the_labeling_loop(api_client, annotator, session):
     api_client.force_authenticate(annotator)
     base = f"/api/labeling/sessions/{session.pk}"
     first = api_client.post(f"{base}/next/", {}, format="json").json()
-    assert first["image_url"].startswith("/media/") and first["progress"] == {
+    assert first["image_url"] == f"/labeling/assignments/{first['id']}/image" and first["progress"] == {
         "items": 7, "complete_items": 0, "my_labels": 0
     }  # fmt: skip
     second = api_client.post(f"{base}/next/", {"holding": [first["id"]]}, format="json").json()
@@ -63,7 +63,7 @@ def test_204_when_nothing_is_left(api_client, annotator, session):
 def test_visitors_cannot_label(api_client, django_user_model, session):
     assert api_client.post(f"/api/labeling/sessions/{session.pk}/next/").status_code == 401
     api_client.force_authenticate(django_user_model.objects.create_user("visitor"))
-    assert api_client.post(f"/api/labeling/sessions/{session.pk}/next/").status_code == 403
+    assert api_client.post(f"/api/labeling/sessions/{session.pk}/next/").status_code == 404  # not theirs
 
 
 def test_statistics_and_accept_api(admin_client, annotator, session):
@@ -82,7 +82,7 @@ def test_pages(client, admin_user, annotator, session):
     assert "val faces" in listing and "Start labeling" in listing and 'id="session-form"' not in listing
     page = client.get(f"/labeling/{session.pk}/label/").content.decode()
     assert page.count("<kbd>") == 12 and 'data-asks-emotion="1"' in page
-    assert client.get(f"/labeling/{session.pk}/").status_code == 302  # statistics are for admins
+    assert client.get(f"/labeling/{session.pk}/").status_code == 403  # statistics are for admins
     client.force_login(admin_user)
     assert 'id="fleiss-kappa"' in client.get(f"/labeling/{session.pk}/").content.decode()
     assert client.get(f"/labeling/{session.pk}/export/annotations.csv").content.startswith(b"item_id,")
@@ -100,12 +100,13 @@ def test_session_form_creates_a_session(client, admin_user, fer_small):
 
 def test_invite_link_creates_a_guest_annotator(client, fer_small, admin_user):
     session = services.create_session(dataset=fer_small, name="open", user=admin_user, allow_guests=True)
-    response = client.post(f"/labeling/join/{session.invite_token}/")
+    assert client.post(f"/labeling/join/{session.invite_token}/").status_code == 400  # a display name is needed
+    response = client.post(f"/labeling/join/{session.invite_token}/", {"display_name": "Ada"})
     assert response.status_code == 302 and response.url == f"/labeling/{session.pk}/label/"
     assert client.get(response.url).status_code == 200
-    closed = services.create_session(dataset=fer_small, name="closed", user=admin_user)
+    no_guests = services.create_session(dataset=fer_small, name="members only", user=admin_user)
     client.logout()
-    assert client.post(f"/labeling/join/{closed.invite_token}/").status_code == 302  # back, with a message
+    assert client.post(f"/labeling/join/{no_guests.invite_token}/", {"display_name": "Ada"}).status_code == 403
 
 
 def test_leaving_the_page_releases_held_items(api_client, annotator, session, make_annotators):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from tests.checkpoints import write_tiny_checkpoint
 from webapp.datasets.models import Label
@@ -106,8 +107,7 @@ def test_leaderboard_rows_columns_and_admin_buttons(client, admin_user, annotato
     assert len(sent_tasks) == len(versions)  # not queued again
 
     client.force_login(annotator)
-    page = client.get("/leaderboard/").content.decode()
-    assert 'class="promote"' not in page and 'class="evaluate"' not in page and "91.0%" in page
+    assert client.get("/leaderboard/").status_code == 403  # models and evaluations are admins' only
 
 
 def test_evaluate_api_queues_admins_only(api_client, admin_client, annotator, trained, sent_tasks,
@@ -128,13 +128,24 @@ def test_evaluate_api_refuses_a_version_whose_checkpoint_is_gone(admin_client, t
     assert sent_tasks == []
 
 
-def test_evaluations_api_lists_figures_with_the_confusion_png(api_client, annotator, bundled, ferplus):
+def test_evaluations_api_lists_figures_with_the_confusion_png(api_client, admin_client, admin_user, annotator, bundled,
+                                                              ferplus):
     evaluation.evaluate_version(bundled, [ferplus])
     api_client.force_authenticate(annotator)
-    body = api_client.get(f"/api/models/{bundled.pk}/evaluations/").json()
+    assert api_client.get(f"/api/models/{bundled.pk}/evaluations/").status_code == 403
+    body = admin_client.get(f"/api/models/{bundled.pk}/evaluations/").json()
     [row] = body["results"] if isinstance(body, dict) else body
-    assert row["dataset"] == "ferplus-tiny" and row["confusion_png_url"].startswith("/media/evaluations/")
+    assert row["dataset"] == "ferplus-tiny"
+    assert row["confusion_png_url"] == f"/leaderboard/evaluations/{row['id']}/confusion.png"
     assert set(row["per_class"]) == set(row["classes"])
+    # The figure: admins only, and never from a public /media/ URL.
+    figure = Evaluation.objects.get(pk=row["id"]).confusion_png
+    api_client.force_login(annotator)  # a page session: the figure is a page-side file view
+    assert api_client.get(row["confusion_png_url"]).status_code == 403
+    assert APIClient().get(f"/media/{figure}").status_code == 404
+    api_client.force_login(admin_user)
+    response = api_client.get(row["confusion_png_url"])
+    assert response.status_code == 200 and response.content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_latency_shows_in_the_model_api(admin_client, bundled):

@@ -67,10 +67,10 @@ def test_gallery_filters_and_other_peoples_uploads(client, predicted, django_use
 
 def test_files_are_served_to_their_owner(client, predicted):
     photo = client.get(f"/gallery/{predicted.pk}/photo")
-    assert photo.status_code == 200 and b"".join(photo.streaming_content) == (PHOTOS / "fer_two_faces.png").read_bytes()
+    assert photo.status_code == 200 and photo.content == (PHOTOS / "fer_two_faces.png").read_bytes()
     face = predicted.faces.first()
     crop = client.get(f"/gallery/faces/{face.pk}/crop.png")
-    assert crop.status_code == 200 and b"".join(crop.streaming_content).startswith(b"\x89PNG")
+    assert crop.status_code == 200 and crop.content.startswith(b"\x89PNG")
     assert client.get(f"/gallery/faces/{face.pk}/other.png").status_code == 404
 
 
