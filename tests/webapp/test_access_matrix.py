@@ -66,8 +66,14 @@ ROWS = [
     # site
     Row("core:home", "get", lambda w: "/", "page", EVERYONE),
     Row("core:section", "get", lambda w: "/section/upload/", "page", EVERYONE),
+    Row("core:favicon", "get", lambda w: "/favicon.ico", "page", EVERYONE),
     Row("accounts:login", "get", lambda w: "/accounts/login/", "page", EVERYONE),
     Row("accounts:logout", "post", lambda w: "/accounts/logout/", "page", EVERYONE),
+    # the annotators page: admins add, deactivate and reactivate annotators
+    Row("accounts:annotators", "get", lambda w: "/accounts/annotators/", "page", ADMIN),
+    Row("accounts:annotators#post", "post", lambda w: "/accounts/annotators/", "page", ADMIN),
+    Row("accounts:deactivate", "post", lambda w: f"/accounts/annotators/{w.outsider.pk}/deactivate/", "page", ADMIN),
+    Row("accounts:reactivate", "post", lambda w: f"/accounts/annotators/{w.outsider.pk}/reactivate/", "page", ADMIN),
     Row("health:page", "get", lambda w: "/health/", "page", EVERYONE),
     Row("health:api", "get", lambda w: "/api/health/", "api", EVERYONE),
     Row("api-schema", "get", lambda w: "/api/schema/", "api", EVERYONE),
@@ -117,6 +123,8 @@ ROWS = [
         NOT_LABELER),  # fmt: skip
     Row("labeling:api-close", "post", lambda w: f"/api/labeling/sessions/{w.session.pk}/close/", "api", ADMIN),
     Row("labeling:api-accept", "post", lambda w: f"/api/labeling/sessions/{w.session.pk}/accept/", "api", ADMIN),
+    Row("labeling:api-accept-preview", "get", lambda w: f"/api/labeling/sessions/{w.session.pk}/accept/preview/",
+        "api", ADMIN),  # fmt: skip
     Row("labeling:api-export", "get", lambda w: f"/api/labeling/sessions/{w.session.pk}/export/{session_export}",
         "api", ADMIN),  # fmt: skip
     Row("labeling:api-submit", "post", lambda w: f"/api/labeling/assignments/{w.assignment.pk}/submit/", "api",
@@ -132,6 +140,8 @@ ROWS = [
     Row("modelzoo:api-list", "get", lambda w: "/api/models/", "api", ADMIN),
     Row("modelzoo:api-detail", "get", lambda w: f"/api/models/{w.version.pk}/", "api", ADMIN),
     Row("modelzoo:api-promote", "post", lambda w: f"/api/models/{w.version.pk}/promote/", "api", ADMIN),
+    Row("modelzoo:api-promotion-preview", "get", lambda w: f"/api/models/{w.version.pk}/promotion-preview/", "api",
+        ADMIN),  # fmt: skip
     Row("modelzoo:api-rollback", "post", lambda w: "/api/models/rollback/", "api", ADMIN),
     Row("modelzoo:api-promotions", "get", lambda w: "/api/promotions/", "api", ADMIN),
     # uploads: the owner (a logged-in user, or the anonymous visitor's browser session) and admins
@@ -165,6 +175,7 @@ ROWS = [
     Row("training:api-run", "get", lambda w: f"/api/training/runs/{w.run.pk}/", "api", ADMIN),
     Row("training:api-run-cancel", "post", lambda w: f"/api/training/runs/{w.run.pk}/cancel/", "api", ADMIN),
     Row("training:api-architectures", "get", lambda w: "/api/training/architectures/", "api", ADMIN),
+    Row("training:api-queues", "get", lambda w: "/api/training/queues/", "api", ADMIN),
 ]
 
 
@@ -197,6 +208,7 @@ def world(monkeypatch):
     report = {"status": "ok", "checks": {"web": {"ok": True, "required": True, "message": "up", "latency_ms": 0,
                                                  "details": {"pid": 1}}}}  # fmt: skip
     monkeypatch.setattr(health_views, "run_all_checks", lambda: report)  # no waiting for workers
+    monkeypatch.setattr("webapp.health.services.answering_queues", lambda timeout: {"cpu": True, "gpu": False})
     return build_world()
 
 

@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp.accounts import selectors, services
-from webapp.core.access import admin_page
 from webapp.accounts.forms import NewAnnotatorForm
 from webapp.accounts.roles import ANNOTATORS
+from webapp.core.access import admin_page
 
 
 @admin_page
