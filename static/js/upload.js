@@ -35,6 +35,16 @@
     return {row, phase, bar, result};
   }
 
+  // " (yunet, faces of 20 px and more; 2 skipped: too small)": what detection did, so a missing face has a reason.
+  function detectionNote(upload) {
+    const d = upload.detection;
+    if (!d || !d.detector) return "";
+    const skipped = d.skipped || [];
+    const reasons = [...new Set(skipped.map((s) => s.reason.replace("_", " ")))];
+    const more = skipped.length ? `; ${skipped.length} skipped: ${reasons.join(", ")}` : "";
+    return ` (${d.detector}, faces of ${d.min_face_px} px and more${more})`;
+  }
+
   function showResult(ui, upload) {
     ui.bar.remove();
     ui.row.dataset.status = upload.status;
@@ -43,7 +53,7 @@
       ui.phase.className = "phase error";
       return;
     }
-    ui.phase.textContent = `${upload.faces.length} face${upload.faces.length === 1 ? "" : "s"} found`;
+    ui.phase.textContent = `${upload.faces.length} face${upload.faces.length === 1 ? "" : "s"} found` + detectionNote(upload);
     const svg = svgEl("svg", {viewBox: `0 0 ${upload.width} ${upload.height}`, class: "thumb-overlay"});
     svg.append(svgEl("image", {href: upload.image_url, width: upload.width, height: upload.height}));
     const faces = el("ol", {class: "face-summary"});
@@ -56,6 +66,10 @@
       const p = Math.round(face.probs[face.emotion] * 100);
       faces.append(el("li", {"data-emotion": face.emotion},
         `${face.emotion} ${p}% · valence ${face.valence.toFixed(2)}, arousal ${face.arousal.toFixed(2)} (${face.va_source})`));
+    });
+    (upload.detection?.skipped || []).forEach((skipped) => {
+      const [x, y, w, h] = skipped.box;
+      svg.append(svgEl("rect", {x, y, width: w, height: h, class: "skipped", "data-reason": skipped.reason}));
     });
     const link = el("a", {href: upload.page_url, class: "button"}, "Open the result");
     ui.result.append(svg, faces, link);

@@ -34,7 +34,7 @@ FACES: dict[str, list[tuple[int, int, int, int]]] = {
         (369, 338, 58, 57),
         (533, 308, 60, 61),
         (652, 332, 40, 40),
-    ],  # fmt: skip
+    ],
 }
 # Photos whose faces every offline detector finds (the group photo's 30-60 px faces need YuNet).
 CLASSIC_PHOTOS = ["astronaut.jpg", "fer_happy_on_gray.png", "fer_two_faces.png", "blank.png"]
