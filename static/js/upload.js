@@ -35,14 +35,15 @@
     return {row, phase, bar, result};
   }
 
-  // " (yunet, faces of 20 px and more; 2 skipped: too small)": what detection did, so a missing face has a reason.
+  // "Detector yunet, faces of 20 px and more; 2 more found but skipped: too small (dashed)":
+  // what detection did, so a missing face has a reason.
   function detectionNote(upload) {
     const d = upload.detection;
     if (!d || !d.detector) return "";
     const skipped = d.skipped || [];
     const reasons = [...new Set(skipped.map((s) => s.reason.replace("_", " ")))];
-    const more = skipped.length ? `; ${skipped.length} skipped: ${reasons.join(", ")}` : "";
-    return ` (${d.detector}, faces of ${d.min_face_px} px and more${more})`;
+    const more = skipped.length ? `; ${skipped.length} more found but skipped: ${reasons.join(", ")} (dashed)` : "";
+    return `Detector ${d.detector}, faces of ${d.min_face_px} px and more${more}.`;
   }
 
   function showResult(ui, upload) {
@@ -53,7 +54,7 @@
       ui.phase.className = "phase error";
       return;
     }
-    ui.phase.textContent = `${upload.faces.length} face${upload.faces.length === 1 ? "" : "s"} found` + detectionNote(upload);
+    ui.phase.textContent = `${upload.faces.length} face${upload.faces.length === 1 ? "" : "s"} found`;
     const svg = svgEl("svg", {viewBox: `0 0 ${upload.width} ${upload.height}`, class: "thumb-overlay"});
     svg.append(svgEl("image", {href: upload.image_url, width: upload.width, height: upload.height}));
     const faces = el("ol", {class: "face-summary"});
@@ -72,7 +73,7 @@
       svg.append(svgEl("rect", {x, y, width: w, height: h, class: "skipped", "data-reason": skipped.reason}));
     });
     const link = el("a", {href: upload.page_url, class: "button"}, "Open the result");
-    ui.result.append(svg, faces, link);
+    ui.result.append(svg, el("p", {class: "detection-note muted small"}, detectionNote(upload)), faces, link);
   }
 
   async function follow(ui, upload) {
