@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from ml.faces import weights
+from ml.faces.env import env_number
 
 DEFAULT_DETECTOR = "yunet"
 DEFAULT_MIN_FACE_PX = 20
@@ -43,16 +44,7 @@ def default_detector_name() -> str:
 
 def min_face_setting() -> int:
     """FER_MIN_FACE_PX: the smallest face side (pixels) the default detector looks for; default 20."""
-    raw = os.environ.get("FER_MIN_FACE_PX", "").strip()
-    if not raw:
-        return DEFAULT_MIN_FACE_PX
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"FER_MIN_FACE_PX must be a whole number of pixels, got {raw!r}") from None
-    if not 8 <= value <= 2000:
-        raise ValueError(f"FER_MIN_FACE_PX must be between 8 and 2000 pixels, got {raw!r}")
-    return value
+    return env_number("FER_MIN_FACE_PX", DEFAULT_MIN_FACE_PX, int, 8, 2000, "pixels")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ blurs just like a smeared one. A crop under FER_MIN_FACE_SHARPNESS is skipped an
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
+
+from ml.faces.env import env_number
 
 # Chosen on HELEN (bench/bench_faces.py prints the distribution): see docs/benchmarks.md, "Faces".
 DEFAULT_MIN_SHARPNESS = 25.0
@@ -26,13 +26,4 @@ def sharpness(crop: np.ndarray) -> float:
 
 def sharpness_setting() -> float:
     """FER_MIN_FACE_SHARPNESS, or the default; 0 keeps every face."""
-    raw = os.environ.get("FER_MIN_FACE_SHARPNESS", "").strip()
-    if not raw:
-        return DEFAULT_MIN_SHARPNESS
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"FER_MIN_FACE_SHARPNESS must be a number (0 = keep every face), got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"FER_MIN_FACE_SHARPNESS must be 0 or more, got {raw!r}")
-    return value
+    return env_number("FER_MIN_FACE_SHARPNESS", DEFAULT_MIN_SHARPNESS, float, 0, 1e6, "grey levels squared")

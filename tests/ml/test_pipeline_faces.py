@@ -72,3 +72,9 @@ def test_saliency_has_structure_for_every_face_of_the_test_photos(model):
 def test_a_flat_map_is_flagged():
     assert is_degenerate(np.zeros((48, 48), np.float32))
     assert not is_degenerate(np.linspace(0, 1, 48 * 48, dtype=np.float32).reshape(48, 48))
+
+
+def test_a_bad_sharpness_setting_names_itself(monkeypatch):
+    monkeypatch.setenv("FER_MIN_FACE_SHARPNESS", "crisp")
+    with pytest.raises(ValueError, match="FER_MIN_FACE_SHARPNESS must be a number"):
+        Pipeline(classify=False)
