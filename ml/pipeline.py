@@ -1,13 +1,16 @@
 """Photo in, faces out: detect -> 68 landmarks -> align -> classify (8 emotions) -> valence/arousal.
 
-    pipeline = Pipeline(detector="opencv", landmarks="dlib")            # bundled model by default
+    pipeline = Pipeline(detector="yunet", landmarks="dlib")             # bundled models by default
     for face in pipeline.predict("photo.jpg"):
         print(face.box, face.emotion, face.valence, face.arousal)
 
-`Pipeline.analyze` returns the same faces plus per-stage timings; `FaceResult.to_dict()` is the
-JSON shape the CLI and the worker store. Settings (all optional):
-FER_MODEL (classifier checkpoint; default models/ferplus_default.pt), FER_FACE_DETECTOR
-(default "opencv"), FER_LANDMARKS (default "dlib"), and the weight files in ml.faces.weights.
+`Pipeline.analyze` returns the same faces plus per-stage timings and what detection did (the
+detector, the smallest face it looks for in this photo, and the faces it found but skipped as too
+small or too blurred); `PipelineResult.to_dict()` is the JSON shape the CLI and the worker store.
+Settings (all optional): FER_MODEL (classifier checkpoint; default models/ferplus_default.pt),
+FER_FACE_DETECTOR (default "yunet"), FER_MIN_FACE_PX (default 20), FER_MIN_FACE_SHARPNESS
+(default 25, 0 = keep every face), FER_LANDMARKS (default "dlib"), and the weight files in
+ml.faces.weights.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import numpy as np
 import torch
 
 from ml.faces.alignment import align_face
-from ml.faces.detection import FaceDetector, create_detector
+from ml.faces.box_mapping import dlib_style_box
+from ml.faces.detection import Detection, FaceDetector, create_detector
 from ml.faces.images import ImageSource, InvalidImageError, load_image
 from ml.faces.landmarks import LandmarkPredictor, create_landmarker
+from ml.faces.quality import sharpness, sharpness_setting
 from ml.faces.weights import MissingWeightsError
 from ml.taxonomy import AFFECTNET8, EMOTIONS, derive_va
 
@@ -45,8 +50,9 @@ __all__ = [
 ]
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "ferplus_default.pt"
+SALIENCY_METHODS = ("gradcam", "gradcam++", "gradients")
 STAGES = ("load", "detect", "landmarks", "align", "classify", "va", "saliency")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: "detection" (detector, min_face_px, skipped faces) and saliency_degenerate
 
 
 @dataclass
@@ -64,6 +70,8 @@ class FaceResult:
     va_source: str | None = None  # "learned" (V/A head trained on V/A labels) or "derived" (class circumplex)
     model_version: str | None = None
     saliency: np.ndarray | None = None  # [0, 1] heatmap at crop size for `emotion`
+    saliency_degenerate: bool = False  # the map has no structure (flat): nothing to show, and we say so
+    sharpness: float | None = None  # variance of the Laplacian of the aligned crop (ml.faces.quality)
 
     def to_dict(self, include_crop: bool = False) -> dict[str, Any]:
         """JSON-ready, always the same keys; saliency (when computed) and, on request, the crop as nested lists."""
@@ -78,10 +86,42 @@ class FaceResult:
             "va_source": self.va_source,
             "model_version": self.model_version,
             "saliency": None if self.saliency is None else np.round(self.saliency.astype(float), 3).tolist(),
+            "saliency_degenerate": self.saliency_degenerate,
+            "sharpness": None if self.sharpness is None else round(float(self.sharpness), 1),
         }
         if include_crop:
             data["aligned_crop"] = self.aligned_crop.tolist()
         return data
+
+
+@dataclass(frozen=True)
+class SkippedFace:
+    """A face the detector found that got no prediction, and why."""
+
+    box: tuple[int, int, int, int]
+    score: float
+    reason: str  # "too_small" (side under min_face_px) or "too_blurred" (crop sharpness under the setting)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"box": [int(v) for v in self.box], "score": round(float(self.score), 4), "reason": self.reason}
+
+
+@dataclass
+class DetectionReport:
+    """What detection did on one photo, so that a missing face has a reason on the page."""
+
+    detector: str
+    min_face_px: int  # the smallest face side searched for in this photo (grows in very large photos)
+    min_sharpness: float  # crops below this were skipped as too blurred (0: none are)
+    skipped: list[SkippedFace] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector,
+            "min_face_px": int(self.min_face_px),
+            "min_sharpness": float(self.min_sharpness),
+            "skipped": [s.to_dict() for s in self.skipped],
+        }
 
 
 @dataclass
@@ -89,11 +129,13 @@ class PipelineResult:
     faces: list[FaceResult]
     image_size: tuple[int, int]  # width, height after EXIF rotation
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage, summed over faces, plus "total"
+    detection: DetectionReport | None = None
 
     def to_dict(self, include_crop: bool = False) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "image": {"width": self.image_size[0], "height": self.image_size[1]},
+            "detection": None if self.detection is None else self.detection.to_dict(),
             "faces": [f.to_dict(include_crop) for f in self.faces],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
@@ -180,7 +222,9 @@ class Pipeline:
 
     `classifier_checkpoint=None` uses FER_MODEL or the bundled models/ferplus_default.pt;
     `classify=False` stops after alignment (faces and landmarks only, no model needed).
-    `saliency` is None, "gradcam" or "gradients" (for the predicted class of each face).
+    `saliency` is None, "gradcam", "gradcam++" or "gradients" (for the predicted class of each face).
+    Faces smaller than the detector's minimum face size, or whose aligned crop is less sharp than
+    `min_sharpness` (default FER_MIN_FACE_SHARPNESS), are reported as skipped, not predicted.
     """
 
     def __init__(
@@ -195,10 +239,14 @@ class Pipeline:
         grayscale: bool = True,
         detector_options: dict[str, Any] | None = None,
         landmark_options: dict[str, Any] | None = None,
+        min_sharpness: float | None = None,
     ):
-        detector = detector or os.environ.get("FER_FACE_DETECTOR") or "opencv"
         landmarks = landmarks or os.environ.get("FER_LANDMARKS") or "dlib"
-        self.detector = create_detector(detector, **(detector_options or {})) if isinstance(detector, str) else detector
+        if isinstance(detector, FaceDetector):
+            self.detector = detector
+        else:
+            self.detector = create_detector(detector, **(detector_options or {}))
+        self.min_sharpness = sharpness_setting() if min_sharpness is None else float(min_sharpness)
         self.landmarker = (
             create_landmarker(landmarks, **(landmark_options or {})) if isinstance(landmarks, str) else landmarks
         )
@@ -206,8 +254,8 @@ class Pipeline:
         if classify:
             path = classifier_checkpoint or os.environ.get("FER_MODEL") or DEFAULT_MODEL_PATH
             self.classifier = Classifier(path)
-        if saliency not in (None, "gradcam", "gradients"):
-            raise ValueError(f"saliency must be None, 'gradcam' or 'gradients', not {saliency!r}")
+        if saliency is not None and saliency not in SALIENCY_METHODS:
+            raise ValueError(f"saliency must be None or one of {', '.join(SALIENCY_METHODS)}, not {saliency!r}")
         if saliency and self.classifier is None:
             raise ValueError("saliency needs a classifier")
         self.saliency = saliency
@@ -223,6 +271,7 @@ class Pipeline:
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {
             "detector": self.detector.name,
+            "min_sharpness": self.min_sharpness,
             "landmarks": self.landmarker.name,
             "crop": {"size": self.crop_size, "channels": 1 if self.grayscale else 3},
             "model": None,
@@ -251,22 +300,38 @@ class Pipeline:
         start = time.perf_counter()
         with timer.stage("load"):
             rgb = load_image(image)
+        height, width = rgb.shape[:2]
+        report = DetectionReport(self.detector.name, self.detector.min_face_px(height, width), self.min_sharpness)
         with timer.stage("detect"):
-            detections = self.detector.detect(rgb)[: self.max_faces]
+            detections = self.detector.detect(rgb)
         faces = []
         for det in detections:
-            with timer.stage("landmarks"):
-                points = self.landmarker.predict(rgb, det.box)
-            with timer.stage("align"):
-                crop = align_face(rgb, points, size=self.crop_size, grayscale=self.grayscale).image
-            faces.append(FaceResult(box=det.box, score=det.score, landmarks=points, aligned_crop=crop))
+            if min(det.box[2:]) < self.detector.min_face:
+                report.skipped.append(SkippedFace(det.box, det.score, "too_small"))
+                continue
+            if self.max_faces is not None and len(faces) >= self.max_faces:
+                break
+            face = self._face(rgb, det, timer)
+            if face.sharpness < self.min_sharpness:
+                report.skipped.append(SkippedFace(det.box, det.score, "too_blurred"))
+                continue
+            faces.append(face)
         if faces and self.classifier is not None:
             self._classify(faces, timer)
         timer.ms["total"] = (time.perf_counter() - start) * 1000.0
         for stage in STAGES:
             timer.ms.setdefault(stage, 0.0)
-        height, width = rgb.shape[:2]
-        return PipelineResult(faces, (width, height), {k: timer.ms[k] for k in (*STAGES, "total")})
+        return PipelineResult(faces, (width, height), {k: timer.ms[k] for k in (*STAGES, "total")}, report)
+
+    def _face(self, rgb: np.ndarray, det: Detection, timer: _Timer) -> FaceResult:
+        """Landmarks (from the box convention the landmark backend expects) and the aligned crop."""
+        with timer.stage("landmarks"):
+            box = dlib_style_box(det, self.detector.name) if self.landmarker.name == "dlib" else det.box
+            points = self.landmarker.predict(rgb, box)
+        with timer.stage("align"):
+            crop = align_face(rgb, points, size=self.crop_size, grayscale=self.grayscale).image
+            value = sharpness(crop)
+        return FaceResult(box=det.box, score=det.score, landmarks=points, aligned_crop=crop, sharpness=value)
 
     def _classify(self, faces: list[FaceResult], timer: _Timer) -> None:
         classifier = self.classifier
@@ -285,9 +350,10 @@ class Pipeline:
                     face.va_source = "derived"
                 face.model_version = classifier.version
         if self.saliency:
-            from ml.saliency import saliency_map
+            from ml.saliency import is_degenerate, saliency_map
 
             with timer.stage("saliency"):
                 for i, face in enumerate(faces):
                     class_index = classifier.label_set.index(face.emotion)
                     face.saliency = saliency_map(classifier.model, batch[i : i + 1], class_index, self.saliency)
+                    face.saliency_degenerate = is_degenerate(face.saliency)

@@ -19,7 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Versions kept in memory at once: the active one, plus the last few after promotions.
 MAX_PIPELINES = 3
-SALIENCY = "gradcam"
+SALIENCY = "gradcam++"  # never negative on the post-ReLU maps ml.saliency reads (see there)
 
 _lock = threading.Lock()
 _pipelines: OrderedDict = OrderedDict()
@@ -68,7 +68,7 @@ def _load(version):
         from ml.faces.detection import create_detector
         from ml.faces.landmarks import create_landmarker
 
-        _faces["detector"] = create_detector(os.environ.get("FER_FACE_DETECTOR") or "opencv")
+        _faces["detector"] = create_detector()  # FER_FACE_DETECTOR, default YuNet
         _faces["landmarks"] = create_landmarker(os.environ.get("FER_LANDMARKS") or "dlib")
     pipeline = Pipeline(
         detector=_faces["detector"],

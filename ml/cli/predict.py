@@ -23,15 +23,15 @@ EXIT_BAD_INPUT = 2
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, WebP, ...)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--detector", choices=sorted(DETECTORS), default=None, help="face detector (default: opencv)")
+    parser.add_argument("--detector", choices=sorted(DETECTORS), default=None, help="face detector (default: yunet)")
     parser.add_argument(
         "--landmarks", choices=sorted(LANDMARKERS), default=None, help="landmark backend (default: dlib)"
     )
     parser.add_argument("--model", default=None, help="classifier checkpoint (default: $FER_MODEL or the bundled one)")
     parser.add_argument("--no-classify", action="store_true", help="faces and landmarks only; no model needed")
     parser.add_argument(
-        "--saliency", nargs="?", const="gradcam", choices=("gradcam", "gradients"), default=None,
-        help="also compute a saliency heatmap per face (default method: gradcam)",
+        "--saliency", nargs="?", const="gradcam++", choices=("gradcam", "gradcam++", "gradients"), default=None,
+        help="also compute a saliency heatmap per face (default method: gradcam++)",
     )  # fmt: skip
     parser.add_argument(
         "--save-crops", metavar="DIR", default=None, help="write each aligned crop (and saliency) as PNG"
@@ -80,6 +80,8 @@ def _table(image: str, pipeline, result) -> str:
         f"{image}: {width}x{height}, {count} face{'s' if count != 1 else ''} "
         f"(detector {info['detector']}, landmarks {info['landmarks']}, model {model})"
     ]
+    if result.detection is not None:
+        lines.append(_detection_line(result.detection))
     if result.faces:
         lines.append(
             f"{'#':>2}  {'box x,y,w,h':<19} {'score':>6}  {'emotion':<9} {'p':>5}  {'valence':>7} {'arousal':>7}  top 3"
@@ -100,6 +102,16 @@ def _table(image: str, pipeline, result) -> str:
     timings = ", ".join(f"{k} {v:.1f}" for k, v in result.timings_ms.items() if v > 0 and k != "total")
     lines.append(f"time: {result.timings_ms['total']:.1f} ms ({timings})")
     return "\n".join(lines)
+
+
+def _detection_line(report) -> str:
+    line = f"faces of {report.min_face_px} px and more searched"
+    reasons: dict[str, int] = {}
+    for skipped in report.skipped:
+        reasons[skipped.reason] = reasons.get(skipped.reason, 0) + 1
+    if reasons:
+        line += "; skipped: " + ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(reasons.items()))
+    return line
 
 
 def _save_crops(faces, folder: Path, stem: str) -> None:

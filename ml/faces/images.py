@@ -15,6 +15,31 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # from the header alone, before its pixels are decoded.
 DEFAULT_MAX_PIXELS = 40_000_000
 
+# The one list of image formats the application accepts from people (Pillow's format names): the
+# upload and import checks, their messages, the upload page's file picker and the docs all follow
+# it (tests/webapp/test_image_formats.py holds the docs to it). Value: the suffix a stored copy
+# gets, the name shown to people, the MIME type. MPO is what phones save "multi-picture" photos
+# as: a JPEG whose first frame is the photo; it is read as that first frame.
+ACCEPTED_FORMATS: dict[str, tuple[str, str, str]] = {
+    "JPEG": (".jpg", "JPEG", "image/jpeg"),
+    "MPO": (".jpg", "MPO (multi-picture JPEG)", "image/jpeg"),
+    "PNG": (".png", "PNG", "image/png"),
+    "WEBP": (".webp", "WebP", "image/webp"),
+    "BMP": (".bmp", "BMP", "image/bmp"),
+}
+
+
+def accepted_formats_text() -> str:
+    """The list for messages and pages: "JPEG, MPO (multi-picture JPEG), PNG, WebP or BMP"."""
+    names = [name for _suffix, name, _mime in ACCEPTED_FORMATS.values()]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def accepted_mime_types() -> str:
+    """The file picker's `accept` attribute."""
+    return ",".join(dict.fromkeys(mime for _suffix, _name, mime in ACCEPTED_FORMATS.values()))
+
+
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | Image.Image | np.ndarray
 
 
@@ -44,9 +69,7 @@ def load_image(source: ImageSource, limit: int | None = None) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream)
     except UnidentifiedImageError:
-        raise InvalidImageError(
-            f"{name} is not an image in a format we can read (JPEG, PNG, WebP, BMP, GIF, TIFF)"
-        ) from None
+        raise InvalidImageError(f"{name} is not an image in a format we can read ({accepted_formats_text()})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidImageError(f"{name} is too large to decode safely (over {limit:,} pixels)") from None
     except OSError as exc:

@@ -5,6 +5,7 @@ the environment variable named here, then the bundled or cached default. Nothing
 
 Settings (environment variables) and their defaults:
 
+- FER_YUNET_MODEL: YuNet face detector .onnx (the copy bundled in models/, see models/face_detection_yunet.md)
 - FER_FACE_DETECTOR_MODEL: OpenCV DNN detector, YuNet .onnx or res10 SSD .caffemodel/.pb (none by default)
 - FER_FACE_DETECTOR_CONFIG: the res10 SSD's deploy.prototxt / .pbtxt (not needed for YuNet)
 - FER_HAAR_CASCADE: Haar cascade XML (haarcascade_frontalface_default.xml from cv2.data)
@@ -38,6 +39,11 @@ class MissingWeightsError(FileNotFoundError):
     def __str__(self) -> str:  # FileNotFoundError would otherwise print "[Errno None]"
         return self.args[0]
 
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+YUNET_FILE = MODELS_DIR / "face_detection_yunet.onnx"
+# The bundled YuNet's SHA-256 (models/face_detection_yunet.md says where it came from).
+YUNET_SHA256 = "ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0"
 
 # Hub-cache file names: the basenames of the URLs face-alignment 1.x downloads from.
 FAN_2D_FILE = "2DFAN4-11f355bf06.pth.tar"
@@ -115,6 +121,10 @@ def blazeface_paths(weights: str | Path | None = None, anchors: str | Path | Non
         resolve("face-alignment BlazeFace weights", "FER_BLAZEFACE_WEIGHTS", weights, hub / BLAZEFACE_FILE),
         resolve("face-alignment BlazeFace anchors", "FER_BLAZEFACE_ANCHORS", anchors, hub / BLAZEFACE_ANCHORS_FILE),
     )
+
+
+def yunet_path(explicit: str | Path | None = None) -> Path:
+    return resolve("YuNet face detector (.onnx)", "FER_YUNET_MODEL", explicit, YUNET_FILE)
 
 
 def opencv_dnn_paths(model: str | Path | None = None, config: str | Path | None = None) -> tuple[Path, Path | None]:

@@ -35,6 +35,17 @@
     return {row, phase, bar, result};
   }
 
+  // "Detector yunet, faces of 20 px and more; 2 more found but skipped: too small (dashed)":
+  // what detection did, so a missing face has a reason.
+  function detectionNote(upload) {
+    const d = upload.detection;
+    if (!d || !d.detector) return "";
+    const skipped = d.skipped || [];
+    const reasons = [...new Set(skipped.map((s) => s.reason.replace("_", " ")))];
+    const more = skipped.length ? `; ${skipped.length} more found but skipped: ${reasons.join(", ")} (dashed)` : "";
+    return `Detector ${d.detector}, faces of ${d.min_face_px} px and more${more}.`;
+  }
+
   function showResult(ui, upload) {
     ui.bar.remove();
     ui.row.dataset.status = upload.status;
@@ -57,8 +68,12 @@
       faces.append(el("li", {"data-emotion": face.emotion},
         `${face.emotion} ${p}% · valence ${face.valence.toFixed(2)}, arousal ${face.arousal.toFixed(2)} (${face.va_source})`));
     });
+    (upload.detection?.skipped || []).forEach((skipped) => {
+      const [x, y, w, h] = skipped.box;
+      svg.append(svgEl("rect", {x, y, width: w, height: h, class: "skipped", "data-reason": skipped.reason}));
+    });
     const link = el("a", {href: upload.page_url, class: "button"}, "Open the result");
-    ui.result.append(svg, faces, link);
+    ui.result.append(svg, el("p", {class: "detection-note muted small"}, detectionNote(upload)), faces, link);
   }
 
   async function follow(ui, upload) {

@@ -22,6 +22,14 @@ def test_upload_result_landmarks_and_a_correction(live_app, page):
     expect(portrait).to_have_attribute("data-status", "done", timeout=60_000)
     expect(portrait.locator(".phase")).to_have_text("1 face found")
     expect(portrait.locator("svg rect.box")).to_have_count(1)
+    expect(portrait.locator(".detection-note")).to_have_text("Detector yunet, faces of 20 px and more.")
+
+    # A group photo with ten small faces (30-60 px): every one gets its box.
+    page.locator("#file-input").set_input_files(PHOTOS / "helen_group.jpg")
+    group = page.locator(".upload-row", has_text="helen_group.jpg")
+    expect(group).to_have_attribute("data-status", "done", timeout=60_000)
+    expect(group.locator(".phase")).to_have_text("10 faces found")
+    expect(group.locator("svg rect.box")).to_have_count(10)
 
     page.locator("#file-input").set_input_files(PHOTOS / "fer_two_faces.png")
     row = page.locator(".upload-row", has_text="fer_two_faces.png")
@@ -38,7 +46,7 @@ def test_upload_result_landmarks_and_a_correction(live_app, page):
     page.get_by_label("Landmarks").check()
     expect(landmarks).to_be_visible()
     expect(landmarks.locator("circle")).to_have_count(136)
-    page.get_by_label("Saliency (Grad-CAM)").check()
+    page.get_by_label("Saliency (Grad-CAM++)").check()
     expect(page.locator("#saliency-layer")).to_be_visible()
 
     first = page.locator("section.face-card").first

@@ -14,12 +14,13 @@ from ml.checkpoint import Checkpoint, save_checkpoint
 from ml.faces import load_image
 from ml.models import create_model
 from ml.pipeline import DEFAULT_MODEL_PATH, FaceResult, InvalidImageError, MissingWeightsError, Pipeline
-from ml.saliency import grad_cam, input_gradients, last_conv_layer
+from ml.saliency import cam_target, grad_cam, input_gradients
 from ml.taxonomy import AFFECTNET8, EMOTIONS, FER2013_7, derive_va
 from tests.ml.faces.photos import FACES, PHOTOS, iou, matches
 
 FACE_KEYS = {
     "box", "score", "landmarks", "emotion", "probs", "valence", "arousal", "va_source", "model_version", "saliency",
+    "saliency_degenerate", "sharpness",
 }  # fmt: skip
 
 
@@ -143,7 +144,7 @@ def test_faces_only_without_a_model():
     assert face.aligned_crop.shape == (48, 48)
 
 
-@pytest.mark.parametrize("method", ["gradcam", "gradients"])
+@pytest.mark.parametrize("method", ["gradcam", "gradcam++", "gradients"])
 def test_saliency_heatmap_at_crop_size(checkpoint, method):
     pipe = Pipeline(classifier_checkpoint=checkpoint, saliency=method)
 
@@ -175,7 +176,7 @@ def test_saliency_points_where_the_class_looks():
     cam = grad_cam(model, x, 0)
     grads = input_gradients(model, x, 0)
 
-    assert last_conv_layer(model) is model.conv
+    assert cam_target(model, x).module is model.conv
     assert np.unravel_index(cam.argmax(), cam.shape)[1] < 8
     assert grads[:, :8].min() == 1.0 and grads[:, 8:].max() == 0.0
 
@@ -206,8 +207,12 @@ def test_cli_json(checkpoint, capsys):
 
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert data["schema_version"] == 1
-    assert set(data) == {"schema_version", "image", "detector", "landmarks", "crop", "model", "faces", "timings_ms"}
+    assert data["schema_version"] == 2
+    assert set(data) == {
+        "schema_version", "image", "detector", "min_sharpness", "landmarks", "crop", "model", "detection", "faces",
+        "timings_ms",
+    }  # fmt: skip
+    assert data["detection"] == {"detector": "yunet", "min_face_px": 20, "min_sharpness": 25.0, "skipped": []}
     assert data["image"] == {"path": str(PHOTOS / "fer_two_faces.png"), "width": 640, "height": 480}
     assert data["model"]["label_set"]["classes"] == list(EMOTIONS) and data["model"]["va_source"] == "derived"
     assert len(data["faces"]) == 2 and all(set(face) == FACE_KEYS for face in data["faces"])

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from ml.faces.images import max_pixels
-
-ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
+from ml.faces.images import ACCEPTED_FORMATS, accepted_formats_text, max_pixels
 
 
 class BadImageError(ValueError):
@@ -35,15 +33,15 @@ def inspect_image(data: bytes, limit: int | None = None) -> ImageInfo:
         raise BadImageError("empty file")
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ALLOWED_FORMATS:
-                raise BadImageError(f"{image.format} images are not accepted; use JPEG, PNG, WebP or BMP")
+            if image.format not in ACCEPTED_FORMATS:
+                raise BadImageError(f"{image.format} images are not accepted; use {accepted_formats_text()}")
             width, height = image.size
             if width * height > limit:
                 raise BadImageError(f"{width}x{height} is over the limit of {limit:,} pixels")
-            image.load()  # decodes every pixel: truncated or corrupt files fail here
-            return ImageInfo(image.format, ALLOWED_FORMATS[image.format], width, height)
+            image.load()  # decodes every pixel (of the first frame, for MPO): truncated or corrupt files fail here
+            return ImageInfo(image.format, ACCEPTED_FORMATS[image.format][0], width, height)
     except UnidentifiedImageError:
-        raise BadImageError("not an image (JPEG, PNG, WebP or BMP)") from None
+        raise BadImageError(f"not an image ({accepted_formats_text()})") from None
     except Image.DecompressionBombError as exc:
         raise BadImageError(f"image too large: {exc}") from None
     except (OSError, SyntaxError) as exc:

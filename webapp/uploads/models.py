@@ -35,7 +35,7 @@ class Upload(models.Model):
     image = models.FileField(upload_to=photo_path, max_length=200)
     original_name = models.CharField(max_length=255, blank=True)
     sha256 = models.CharField(max_length=64, db_index=True)
-    format = models.CharField(max_length=10, help_text="JPEG, PNG or WEBP, read from the bytes")
+    format = models.CharField(max_length=10, help_text="JPEG, MPO, PNG, WEBP or BMP, read from the bytes")
     size_bytes = models.PositiveIntegerField()
     # Upright size: after the EXIF orientation is applied, the coordinates faces are given in.
     width = models.PositiveIntegerField()
@@ -57,12 +57,27 @@ class Upload(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     timings_ms = models.JSONField(default=dict, blank=True, help_text="pipeline stages of the last run")
+    # What detection did, so a face that is missing has a reason: {"detector", "min_face_px",
+    # "min_sharpness", "skipped": [{"box", "score", "reason": "too_small" | "too_blurred"}]}.
+    detection = models.JSONField(default=dict, blank=True, help_text="detector, minimum face size, skipped faces")
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"upload {self.pk} ({self.original_name or 'photo'}, {self.status})"
+
+    @property
+    def skipped_faces(self) -> list[dict]:
+        return list((self.detection or {}).get("skipped", []))
+
+    @property
+    def skipped_counts(self) -> dict[str, int]:
+        """{"too_small": n, "too_blurred": m} for the faces found but not predicted."""
+        counts: dict[str, int] = {}
+        for face in self.skipped_faces:
+            counts[face["reason"]] = counts.get(face["reason"], 0) + 1
+        return counts
 
     @property
     def is_finished(self) -> bool:
@@ -82,7 +97,10 @@ class Face(models.Model):
     va_source = models.CharField(max_length=10, help_text="learned (V/A head) or derived (from the class circumplex)")
     model_version = models.ForeignKey("modelzoo.ModelVersion", on_delete=models.PROTECT, related_name="faces")
     crop = models.FileField(upload_to=face_file_path, max_length=200, help_text="the aligned crop the model saw")
-    saliency = models.FileField(upload_to=face_file_path, max_length=200, blank=True, help_text="Grad-CAM overlay")
+    saliency = models.FileField(upload_to=face_file_path, max_length=200, blank=True, help_text="Grad-CAM++ overlay")
+    saliency_degenerate = models.BooleanField(
+        default=False, help_text="the saliency map was flat (no structure): no overlay is stored, the page says so"
+    )
     # 2x3 affine from crop pixels to image pixels: places the crop-sized saliency overlay on the photo.
     crop_to_image = models.JSONField()
     # The dataset item made from this face on its first correction; its labels hold every correction.

@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from ml.faces.images import accepted_formats_text
 from ml.taxonomy import EMOTIONS
 from webapp.datasets.models import Label
 from webapp.datasets.serializers import LabelSerializer
@@ -8,7 +9,7 @@ from webapp.uploads.models import Face, Upload
 
 
 class UploadCreateSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="a JPEG, PNG or WebP photo (checked by content, not by name)")
+    image = serializers.FileField(help_text=f"a {accepted_formats_text()} photo (checked by content, not by name)")
 
 
 class FaceSerializer(serializers.ModelSerializer):
@@ -22,7 +23,8 @@ class FaceSerializer(serializers.ModelSerializer):
         model = Face
         fields = [
             "id", "upload", "index", "box", "score", "landmarks", "emotion", "probs", "valence", "arousal",
-            "va_source", "model_version", "crop_url", "saliency_url", "crop_to_image", "item", "corrections",
+            "va_source", "model_version", "crop_url", "saliency_url", "saliency_degenerate", "crop_to_image", "item",
+            "corrections",
         ]  # fmt: skip
 
     def get_crop_url(self, face) -> str:
@@ -50,7 +52,7 @@ class UploadSerializer(serializers.ModelSerializer):
         model = Upload
         fields = [
             "id", "status", "message", "original_name", "format", "size_bytes", "width", "height", "sha256",
-            "model_version", "attempts", "created_at", "started_at", "finished_at", "timings_ms",
+            "model_version", "attempts", "created_at", "started_at", "finished_at", "timings_ms", "detection",
             "image_url", "page_url", "faces",
         ]  # fmt: skip
 

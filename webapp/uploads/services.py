@@ -25,8 +25,6 @@ from webapp.datasets.models import Dataset, Item, Label, item_image_path
 from webapp.uploads.models import Face, Upload, face_file_path, photo_path
 from webapp.uploads.tasks import predict_upload
 
-# Formats a person may upload, by content (the name's extension is never trusted).
-UPLOAD_FORMATS = {"JPEG", "PNG", "WEBP"}
 # EXIF orientations that turn the picture a quarter: the upright size swaps width and height.
 QUARTER_TURNS = {5, 6, 7, 8}
 CORRECTIONS_DATASET = "Gallery corrections"
@@ -80,13 +78,11 @@ def create_upload(file, *, owner=None, session_key: str = "") -> Upload:
 
 
 def _check_photo(data: bytes):
+    """Format by content (ml.faces.images.ACCEPTED_FORMATS; the name's extension is never trusted)."""
     try:
-        info = inspect_image(data)
+        return inspect_image(data)
     except BadImageError as exc:
         raise UploadRejected(str(exc)) from None
-    if info.format not in UPLOAD_FORMATS:
-        raise UploadRejected(f"{info.format} images are not accepted here; use JPEG, PNG or WebP")
-    return info
 
 
 def _upright_size(data: bytes, width: int, height: int) -> tuple[int, int]:
@@ -163,6 +159,7 @@ def record_prediction(upload: Upload, result, version) -> Upload | None:
                 model_version=version,
                 finished_at=timezone.now(),
                 timings_ms={k: round(v, 2) for k, v in result.timings_ms.items()},
+                detection=result.detection.to_dict() if getattr(result, "detection", None) else {},
             )
     except BaseException:
         _delete_files(new_files)
@@ -190,9 +187,10 @@ def _face_row(upload: Upload, index: int, face, version, new_files: list[str]) -
         va_source=face.va_source or "derived",
         model_version=version,
         crop_to_image=np.round(_invert_affine(to_crop), 5).tolist(),
+        saliency_degenerate=bool(getattr(face, "saliency_degenerate", False)),
     )
     row.crop.name = _save_png(_png(face.aligned_crop), "crop.png", new_files)
-    if face.saliency is not None:
+    if face.saliency is not None and not row.saliency_degenerate:
         row.saliency.name = _save_png(saliency_overlay_png(face.saliency), "saliency.png", new_files)
     return row
 

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ml.faces.images import accepted_formats_text, accepted_mime_types
 from ml.taxonomy import EMOTIONS
 from webapp.accounts import roles
 from webapp.core.files import send_stored_file, stored_name
@@ -37,7 +38,11 @@ def demo_users_only(view):
 
 @demo_users_only
 def upload_page(request):
-    context = {"max_upload_mb": round(settings.APP["MAX_UPLOAD_BYTES"] / 1024 / 1024, 2)}
+    context = {
+        "max_upload_mb": round(settings.APP["MAX_UPLOAD_BYTES"] / 1024 / 1024, 2),
+        "formats": accepted_formats_text(),
+        "accept": accepted_mime_types(),
+    }
     return render(request, "uploads/upload.html", context)
 
 

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from ml.faces import Detection, MissingWeightsError, create_detector
-from tests.ml.faces.photos import FACES, iou, matches, photo
+from tests.ml.faces.photos import CLASSIC_PHOTOS, FACES, iou, matches, photo
 
 OFFLINE_BACKENDS = ["opencv", "dlib", "dlib_cnn"]  # weights ship with opencv-python / face_recognition_models
+# (YuNet, bundled in models/, has its own tests in test_yunet.py, the group photo included.)
 
 
 @pytest.fixture(scope="module", params=OFFLINE_BACKENDS)
@@ -18,7 +19,7 @@ def detector(request):
     return create_detector(request.param)
 
 
-@pytest.mark.parametrize("name", sorted(FACES))
+@pytest.mark.parametrize("name", CLASSIC_PHOTOS)
 def test_finds_the_faces_a_person_sees(detector, name):
     if detector.name == "dlib_cnn" and name == "fer_happy_on_gray.png":
         pytest.skip("2 s a photo on CPU; the two-face photo covers the same face")
@@ -27,7 +28,7 @@ def test_finds_the_faces_a_person_sees(detector, name):
     assert matches([d.box for d in found], FACES[name]), f"{detector.name} on {name}: {found}"
 
 
-@pytest.mark.parametrize("name", ["opencv", "dlib"])
+@pytest.mark.parametrize("name", ["yunet", "opencv", "dlib"])
 def test_detections_are_int_boxes_inside_the_image_best_first(name):
     detector = create_detector(name)
     image = photo("fer_two_faces.png")
@@ -53,7 +54,7 @@ def test_rejects_arrays_that_are_not_rgb_uint8():
 
 
 def test_unknown_backend_lists_the_choices():
-    with pytest.raises(ValueError, match="unknown face detector 'mtcnn'.*opencv.*dlib"):
+    with pytest.raises(ValueError, match="unknown face detector 'mtcnn'.*opencv.*yunet.*dlib"):
         create_detector("mtcnn")
 
 

@@ -119,7 +119,7 @@ def test_upload_queues_a_job_on_the_cpu_queue(client_of, alice, queue_only, post
         ("cut.jpg", (PHOTOS / "astronaut.jpg").read_bytes()[:5000], "corrupt image"),
         ("empty.jpg", b"", "empty"),
         ("old.jpg", image_bytes(format="GIF"), "GIF images are not accepted"),
-        ("bitmap.png", image_bytes(format="BMP"), "BMP images are not accepted here"),
+        ("scan.tif", image_bytes(format="TIFF"), "TIFF images are not accepted; use JPEG, MPO"),
     ],
 )
 def test_bad_photos_are_refused_and_nothing_is_stored(client_of, alice, queue_only, post_photo, name, data, message):
@@ -127,6 +127,29 @@ def test_bad_photos_are_refused_and_nothing_is_stored(client_of, alice, queue_on
     assert response.status_code == 400
     assert message in response.json()["error"]["message"]
     assert not Upload.objects.exists() and stored_files() == [] and queue_only == []
+
+
+def multi_picture_jpeg() -> bytes:
+    """An MPO file as phones save them: the photo, then a second (here: black) frame."""
+    import io
+
+    from PIL import Image
+
+    first = Image.open(PHOTOS / "astronaut.jpg")
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[Image.new("RGB", first.size)])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kind"),
+    [("bitmap.bmp", image_bytes(format="BMP"), "BMP"), ("phone.jpg", multi_picture_jpeg(), "MPO")],
+)
+def test_every_listed_format_is_accepted(client_of, alice, queue_only, post_photo, name, data, kind):
+    response = post_photo(client_of(alice), (name, data))
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["format"] == kind
 
 
 @pytest.mark.parametrize(
