@@ -63,8 +63,9 @@ class TrainConfig:
     monitor: str = "auto"  # auto (per task, see MONITOR_FOR_TASK) or a key of MONITORS
     freeze_backbone_epochs: int = 0  # train only the heads for this many epochs, then fine-tune everything
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda | cuda:N; torchrun picks cuda:LOCAL_RANK
-    amp: bool = True  # on CUDA: autocast (bf16 where supported, else fp16 + GradScaler); ignored on CPU
-    channels_last: bool = True  # on CUDA: model and inputs in channels_last memory format; ignored on CPU
+    amp: bool = True  # autocast: CUDA bf16 (else fp16 + GradScaler); CPU bf16 where native, else float32
+    channels_last: bool = True  # model and inputs in channels_last memory format (conv models)
+    ema_decay: float = 0.0  # > 0: validate and save an exponential moving average of the weights (0.999)
     resume: bool = False
     pretrained_path: str | None = None
     num_threads: int | None = None
@@ -95,6 +96,8 @@ class TrainConfig:
             raise ValueError("no training data path given")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 = off), got {self.ema_decay}")
         if self.freeze_backbone_epochs < 0:
             raise ValueError("freeze_backbone_epochs must be >= 0")
         if self.monitor_metric() not in self.measured_metrics():
