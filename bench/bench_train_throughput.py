@@ -52,7 +52,7 @@ def data_rate(data: TrainingTensors, preset: str, batch: int, steps: int) -> flo
     """Images/s of the augmentation alone (what the loop does before the forward pass)."""
     g = torch.Generator().manual_seed(1)
     started = time.perf_counter()
-    for step in range(steps):
+    for _ in range(steps):
         idx = torch.randint(0, len(data.images), (batch,), generator=g)
         x, _ = augment_with_points(to_tensor(data.images[idx]), None, g, get_preset(preset))
         normalize(x, data.mean, data.std)
