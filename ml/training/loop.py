@@ -79,6 +79,8 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
         out_dir.mkdir(parents=True, exist_ok=True)
 
     train_set, val_set = load_data(config)
+    if config.task in ("emotion", "both"):  # rows with V/A but no emotion serve only the va task
+        train_set, val_set = train_set.with_emotion_labels(), val_set.with_emotion_labels()
     label_set = train_set.label_set
     label_mode = resolve_label_mode(config.label_mode, train_set.soft_targets is not None, config.task)
     check_task_data(train_set, val_set, config.task)
