@@ -174,6 +174,7 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
         if ctx.is_main:
             report = evaluate_model(evaluated, val_set, mean, std, task=config.task)
             metrics = {"epoch": epoch, "train_loss": running / max(seen, 1), "lr": scheduler.get_last_lr()[0], **report}
+            metrics["precision"] = precision.summary()  # what the steps ran in, for cards (validation: float32)
             if config.uses_va_head():
                 metrics["va_labels"] = "annotated" if train_set.valence_arousal is not None else "derived"
         metrics = ctx.broadcast(metrics)

@@ -40,6 +40,15 @@ class PrecisionPlan:
     def memory_format(self) -> torch.memory_format:
         return torch.channels_last if self.channels_last else torch.contiguous_format
 
+    def summary(self) -> str:
+        """How the steps computed, in words for history.json and model cards: "bfloat16 autocast, channels_last"."""
+        dtype = "float32" if self.autocast_dtype is None else str(self.autocast_dtype).removeprefix("torch.")
+        parts = [f"{dtype} autocast" if self.autocast_dtype is not None else dtype]
+        if self.grad_scaler:
+            parts.append("GradScaler")
+        parts.append("channels_last" if self.channels_last else "contiguous")
+        return f"{', '.join(parts)} on {self.device_type}"
+
     def make_scaler(self) -> torch.amp.GradScaler | None:
         """A GradScaler for float16 autocast, else None (bfloat16 has float32's range and needs none)."""
         return torch.amp.GradScaler(self.device_type) if self.grad_scaler else None

@@ -50,8 +50,8 @@ def test_a_cpu_without_native_bf16_trains_in_float32_and_logs_why(tmp_path, fer2
 
     monkeypatch.setattr(loop, "batch_loss", spy)
     with caplog.at_level(logging.INFO, logger="ml.training.loop"):
-        train(_config(tmp_path, fer2013_dir))
-    assert dtypes == {torch.float32}
+        result = train(_config(tmp_path, fer2013_dir))
+    assert dtypes == {torch.float32} and result.history[0]["precision"] == "float32, channels_last on cpu"
     assert "bfloat16 not used on this CPU (no bf16 here (test)); training in float32" in caplog.text
 
 
@@ -71,6 +71,7 @@ def test_a_cpu_with_native_bf16_trains_under_bf16_autocast(tmp_path, fer2013_dir
     with caplog.at_level(logging.INFO, logger="ml.training.loop"):
         result = train(_config(tmp_path, fer2013_dir))
     assert dtypes == {torch.bfloat16} and "CPU autocast to bfloat16 (CPU has amx_bf16)" in caplog.text
+    assert result.history[0]["precision"] == "bfloat16 autocast, channels_last on cpu"
     assert all(t.dtype == torch.float32 for t in load_checkpoint(result.best_checkpoint).state_dict.values()
                if t.is_floating_point())  # fmt: skip
 
