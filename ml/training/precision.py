@@ -78,17 +78,16 @@ def cpu_bf16_support() -> tuple[bool, str]:
     """Whether this CPU computes bfloat16 natively, and the evidence (or the reason it does not).
 
     Without AVX512-BF16 or AMX, oneDNN emulates bf16 and autocast would run slower than float32,
-    so only native support counts. torch's own probes are asked first; /proc/cpuinfo is the
-    fallback where a torch build lacks them.
+    so only native support counts. torch's own AVX512-BF16 probe and the /proc/cpuinfo flags are
+    both asked (torch has no probe for AMX-BF16 itself, only for AMX tiles; some builds lack probes).
     """
     if not torch.backends.mkldnn.is_available():
         return False, "this torch build has no oneDNN (mkldnn), which CPU bfloat16 kernels need"
-    probes = {"avx512_bf16": "_is_avx512_bf16_supported", "amx_bf16": "_is_amx_tile_supported"}
-    found = [flag for flag, probe in probes.items() if getattr(torch.cpu, probe, lambda: False)()]
-    if not found:
-        found = sorted(_cpuinfo_flags() & set(CPU_BF16_FLAGS))
+    found = set(_cpuinfo_flags()) & set(CPU_BF16_FLAGS)
+    if getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)():
+        found.add("avx512_bf16")
     if found:
-        return True, "CPU has " + " and ".join(found)
+        return True, "CPU has " + " and ".join(sorted(found))
     return False, "this CPU has neither avx512_bf16 nor amx_bf16 (bfloat16 would be emulated, slower than float32)"
 
 
