@@ -32,6 +32,8 @@ _HELP = {
     "amp": "mixed precision: on CUDA bf16 where supported, else fp16 with loss scaling; on a CPU with native "
     "bf16 (AVX512-BF16/AMX) bf16 autocast, else float32 (logged)",
     "channels_last": "channels_last memory format for conv models (CPU and CUDA)",
+    "mix": "none | mixup | cutmix: blend each batch with a shuffled copy of itself, targets alike",
+    "mix_alpha": "mixup/cutmix: lam ~ Beta(alpha, alpha)",
     "ema_decay": "validate and save an exponential moving average of the weights with this decay (0 = off)",
     "imbalance": "none | loss (class-weighted loss) | sampler (class-balanced sampling)",
     "task": "emotion | va (annotated valence/arousal) | both | keypoints (facial-keypoints regression)",

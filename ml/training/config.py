@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ml.data.presets import DEFAULT_PRESET, PRESETS
+from ml.training.mixing import MIX_MODES
 
 # What a run learns. emotion: the class head (plus, with va_head, V/A from the labels' circumplex
 # as an auxiliary target, as before tasks existed); both: emotion + V/A, V/A weighted like emotion;
@@ -66,6 +67,8 @@ class TrainConfig:
     amp: bool = True  # autocast: CUDA bf16 (else fp16 + GradScaler); CPU bf16 where native, else float32
     channels_last: bool = True  # model and inputs in channels_last memory format (conv models)
     ema_decay: float = 0.0  # > 0: validate and save an exponential moving average of the weights (0.999)
+    mix: str = "none"  # none | mixup | cutmix (see MIX_MODES): blend each batch with a shuffled copy
+    mix_alpha: float = 1.0  # lam ~ Beta(mix_alpha, mix_alpha)
     resume: bool = False
     pretrained_path: str | None = None
     num_threads: int | None = None
@@ -88,6 +91,7 @@ class TrainConfig:
             "imbalance": ("none", "loss", "sampler"),
             "task": TASKS,
             "monitor": ("auto", *MONITORS),
+            "mix": MIX_MODES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -96,6 +100,8 @@ class TrainConfig:
             raise ValueError("no training data path given")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
+        if self.mix != "none" and (self.mix_alpha <= 0 or self.task == "keypoints"):
+            raise ValueError(f"mix={self.mix} needs mix_alpha > 0 and a task other than keypoints")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1) (0 = off), got {self.ema_decay}")
         if self.freeze_backbone_epochs < 0:

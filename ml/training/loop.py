@@ -37,6 +37,7 @@ from ml.training.ema import WeightAverage
 from ml.training.geometry import augment_with_points
 from ml.training.labels import draw_labels, label_generator, resolve_label_mode
 from ml.training.losses import class_weights, masked_keypoint_loss, soft_cross_entropy, va_loss
+from ml.training.mixing import mix_batch
 from ml.training.precision import PrecisionPlan, has_conv2d, optimizer_step, plan_precision
 from ml.training.rng import capture_rng_state, restore_rng_state
 from ml.training.schedules import make_scheduler
@@ -320,6 +321,9 @@ def batch_loss(
     preset = get_preset(config.augmentation_preset())
     if preset.geometric or preset.photometric:
         x, points = augment_with_points(x, points, generator, preset)
+    targets, va_target = data.targets[idx], None if data.va is None else data.va[idx]
+    if config.mix != "none" and points is None:  # points cannot follow a blend (ml/training/mixing.py)
+        x, targets, va_target = mix_batch(x, targets, va_target, generator, config.mix, config.mix_alpha)
     x = normalize(x, data.mean, data.std).to(device)
     if precision is not None and precision.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -329,12 +333,10 @@ def batch_loss(
     logits, va, keypoints = (None if t is None else t.float() for t in (out.logits, out.va, out.keypoints))
     if config.task == "keypoints":
         return masked_keypoint_loss(keypoints, points.to(device))
-    va_target = None if data.va is None else data.va[idx].to(device)
+    va_target = _to(va_target, device)
     if config.task == "va":
         return va_loss(va, va_target)
-    loss = soft_cross_entropy(
-        logits, data.targets[idx].to(device), _to(data.loss_weights, device), config.label_smoothing
-    )
+    loss = soft_cross_entropy(logits, targets.to(device), _to(data.loss_weights, device), config.label_smoothing)
     if config.task == "both":
         return loss + va_loss(va, va_target)
     if va is not None and config.va_loss_weight > 0:

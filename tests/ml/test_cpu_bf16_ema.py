@@ -1,4 +1,4 @@
-"""CPU bfloat16 detection and its float32 fallback, the EMA of weights, and batched random erasing."""
+"""CPU bfloat16 detection and its float32 fallback, the EMA of weights, batched random erasing, mixup/cutmix."""
 
 import logging
 import shutil
@@ -11,6 +11,7 @@ from ml.data.photometric import random_erasing
 from ml.data.presets import PRESETS
 from ml.training import TrainConfig, loop, precision, train
 from ml.training.ema import WeightAverage
+from ml.training.mixing import draw_lambda, mix_batch
 
 
 def _config(tmp_path, data, **overrides):
@@ -133,3 +134,53 @@ def test_random_erasing_replaces_one_rectangle_on_the_chosen_share():
     untouched = random_erasing(batch, torch.Generator(), probability=0.0, area=(0.1, 0.2))
     assert torch.equal(untouched, batch)
     assert "random erasing of 2-20% on 50% of images" in PRESETS["strong_erasing"].describe()
+
+
+# --- mixup / cutmix -------------------------------------------------------------------------------
+
+
+def _batch():
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(16, 1, 20, 20, generator=g)
+    targets = torch.eye(4)[torch.arange(16) % 4]
+    va = torch.rand(16, 2, generator=g)
+    va[3] = float("nan")  # a row without annotated V/A
+    return images, targets, va
+
+
+def test_mixup_blends_images_targets_and_va_with_one_seeded_weight():
+    images, targets, va = _batch()
+    out, mixed, mixed_va = mix_batch(images, targets, va, torch.Generator().manual_seed(1), "mixup", 0.4)
+    replay = torch.Generator().manual_seed(1)  # the same draws, in the order mix_batch makes them
+    partner = torch.randperm(16, generator=replay)
+    lam = draw_lambda(replay, 0.4)
+    assert 0 < lam < 1
+    torch.testing.assert_close(out, images * lam + images[partner] * (1 - lam))
+    torch.testing.assert_close(mixed, targets * lam + targets[partner] * (1 - lam))
+    torch.testing.assert_close(mixed.sum(dim=1), torch.ones(16))
+    missing = torch.isnan(mixed_va).any(dim=1)  # a missing V/A stays missing wherever it is mixed in
+    assert missing[3] and missing[(partner == 3).nonzero().item()]
+
+
+def test_cutmix_pastes_one_box_and_weights_targets_by_its_area():
+    images, targets, _ = _batch()
+    out, mixed, _ = mix_batch(images, targets, None, torch.Generator().manual_seed(2), "cutmix", 1.0)
+    changed = (out != images).any(dim=0).any(dim=0)  # (H, W): pixels pasted in some image
+    rows, cols = changed.any(dim=1).nonzero().flatten(), changed.any(dim=0).nonzero().flatten()
+    area = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1) / 400 if len(rows) else 0.0
+    kept = mixed[torch.arange(16), torch.arange(16) % 4]  # own class: lam, or 1 where the partner shares it
+    assert float(kept.min()) == pytest.approx(1 - float(area), abs=1e-6)
+
+
+def test_no_mixing_draws_nothing_and_keypoint_runs_refuse_it():
+    images, targets, va = _batch()
+    g = torch.Generator().manual_seed(3)
+    state = g.get_state()
+    assert mix_batch(images, targets, va, g, "none", 1.0)[0] is images and torch.equal(g.get_state(), state)
+    with pytest.raises(ValueError, match="other than keypoints"):
+        TrainConfig(data="x", task="keypoints", mix="cutmix").validate()
+
+
+def test_a_cutmix_run_trains(tmp_path, fer2013_dir):
+    result = train(_config(tmp_path, fer2013_dir, mix="cutmix", augment_preset="strong_erasing"))
+    assert result.history[0]["train_loss"] > 0 and 0 <= result.best_metrics["accuracy"] <= 1
