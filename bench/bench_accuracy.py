@@ -7,7 +7,11 @@
 
 Prints the report as JSON (accuracy, macro/weighted F1, ECE, per-class precision/recall, confusion).
 The model card is generated from the checkpoint's own metadata (architecture, label set, training
-config, data fingerprint) plus the figures measured here, so it cannot drift from the file.
+config, data fingerprint, what its V/A head learned) plus the figures measured here, so it cannot
+drift from the file. `--history` adds the run's own record (its history.json: epochs run, the
+validation curve, the precision the steps ran in); `--notes` appends a hand-written markdown file
+verbatim, so context a generator cannot know (how the data was prepared, comparisons) survives
+regeneration. Every sentence about V/A and about test splits is derived from the checkpoint.
 """
 
 import argparse
@@ -28,6 +32,8 @@ from ml.evaluation.evaluate import evaluate_checkpoint  # noqa: E402
 from ml.models import count_parameters  # noqa: E402
 
 CLI_FLAGS_SKIP = {"log_every", "max_steps_per_epoch", "resume", "num_threads"}
+# Split names that mean "held-back test data" (as webapp/datasets/records.py maps them).
+TEST_SPLITS = {"test", "privatetest", "fer2013test"}
 
 
 def training_command(config: dict) -> str:
@@ -44,10 +50,65 @@ def training_command(config: dict) -> str:
     return " \\\n    ".join(parts)
 
 
-VA_NOTE = (
+VA_DERIVED = (
     "yes; trained on valence/arousal derived from the label distribution through the circumplex table in "
     "ml/taxonomy.py (the data has no annotated V/A), so it is a smoothed `derive_va(probs)`, not a measured V/A model"
 )
+
+
+def va_note(ckpt) -> str:
+    """What the V/A head learned, from the checkpoint's own record (`va_labels`, set by the training loop)."""
+    if not ckpt.va_head:
+        return "no"
+    source = (ckpt.metrics or {}).get("va_labels")
+    if source == "derived":
+        return VA_DERIVED
+    if source == "annotated":
+        return (
+            f"yes; trained on the annotated valence/arousal of `{ckpt.config.get('data')}` "
+            f"(task `{ckpt.config.get('task')}`)"
+        )
+    return "yes; the checkpoint does not record whether its V/A targets were annotated or derived"
+
+
+def is_test_split(split: str | None) -> bool:
+    return split is not None and split.strip().lower() in TEST_SPLITS
+
+
+def splits_note(cfg: dict, evaluated_split: str | None) -> str:
+    """Which splits the run read and whether any is a test split, as the saved config says."""
+    val = cfg.get("val_split")
+    read = [s for s in (cfg.get("train_split"), val) if s]
+    where = f"splits {', '.join(f'`{s}`' for s in read)}" if read else "the whole dataset (no split named)"
+    if any(is_test_split(s) for s in read):
+        return f"The run read {where}, one of which is a test split."
+    if evaluated_split is None or not is_test_split(evaluated_split):
+        return f"The run read {where}; no test split was read, here or in training."
+    return f"The run read {where}; the test split `{evaluated_split}` evaluated here was not read in training."
+
+
+def run_section(history: list[dict], cfg: dict) -> str:
+    """The run's record from its history.json: epochs, the monitored curve, precision and EMA."""
+    if not history:
+        return ""
+    monitor = cfg.get("monitor") if cfg.get("monitor") not in (None, "auto") else "accuracy"
+    curve = [h.get(monitor) for h in history if isinstance(h.get(monitor), float)]
+    best = max(curve) if curve else None
+    precision = sorted({h["precision"] for h in history if h.get("precision")})
+    ema = cfg.get("ema_decay") or 0
+    lines = [f"- Epochs run: {len(history)} of {cfg.get('epochs')} planned."]
+    if curve:
+        marks = sorted({0, len(curve) // 4, len(curve) // 2, 3 * len(curve) // 4, len(curve) - 1})
+        points = ", ".join(f"epoch {history[i]['epoch']}: {curve[i]:.4f}" for i in marks)
+        lines.append(f"- Validation `{monitor}` along the run: {points}; best {best:.4f}.")
+    lines.append(
+        "- Training steps ran in: " + ("; ".join(precision) if precision else "not recorded (run predates the record)")
+        + "; validation in float32."
+    )  # fmt: skip
+    lines.append(f"- Weights: {'EMA of the weights, decay ' + str(ema) if ema else 'the trained weights (no EMA)'}.")
+    return "\n## The run (its history.json)\n\n" + "\n".join(lines) + "\n"
+
+
 FERPLUS_NOTE = (
     " (FER+ crowd-vote distributions as soft targets; rows whose most-voted column is unknown or not-a-face dropped)"
 )
@@ -70,7 +131,7 @@ asked (`python -m ml evaluate --int8`, `Checkpoint.inference_model(int8=True)`).
 """
 
 
-def model_card(args, ckpt, r: dict, seconds: float) -> str:
+def model_card(args, ckpt, r: dict, seconds: float, history: list[dict] | None = None, notes: str = "") -> str:
     """Markdown model card from the checkpoint's metadata and the report `r` measured here."""
     cfg = ckpt.config
     size_mb = Path(args.checkpoint).stat().st_size / 1e6
@@ -83,6 +144,10 @@ def model_card(args, ckpt, r: dict, seconds: float) -> str:
     dropped = f", {r['items_dropped']} dropped for classes outside the label set" if r["items_dropped"] else ""
     optimistic = "This split also picked the best epoch, so these figures are slightly optimistic. "
     optimistic = optimistic if args.split == cfg.get("val_split") else ""
+    validation = f"split `{cfg.get('val_split')}`"
+    if not cfg.get("val_split") and not cfg.get("val_data"):
+        validation = f"a stratified {cfg.get('val_fraction')} of the training data held out (seed {cfg.get('seed')})"
+    notes_section = f"\n## Notes\n\n{notes.strip()}\n" if notes.strip() else ""
     per_class = "\n".join(
         f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |"
         for name, s in r["per_class"].items()
@@ -96,12 +161,12 @@ File: `{args.checkpoint}` ({size_mb:.1f} MB). Architecture `{ckpt.arch}` ({param
 {ckpt.input_size}x{ckpt.input_size} {colour} input, normalised with mean {mean} and std {std}
 (computed on the training images, stored in the checkpoint).
 Label set `{ckpt.label_set.name}`: {", ".join(ckpt.label_set.classes)}.
-Valence/arousal head: {VA_NOTE if ckpt.va_head else "no"}.
+Valence/arousal head: {va_note(ckpt)}.
 
 ## Data
 
 - Training: `{cfg.get("data")}` split `{cfg.get("train_split")}`.
-- Validation (model selection): split `{cfg.get("val_split")}`.
+- Validation (model selection): {validation}.
 - Label mode `{cfg.get("label_mode")}`{label_note}.
 - Data fingerprint (train:val): `{ckpt.data_fingerprint}`.
 - Best epoch {ckpt.epoch} of {cfg.get("epochs")}, selected on validation `{cfg.get("monitor")}`.
@@ -111,12 +176,12 @@ Valence/arousal head: {VA_NOTE if ckpt.va_head else "no"}.
 ```
 {training_command(cfg)}
 ```
-
+{run_section(history or [], cfg)}
 ## Figures (measured by `bench/bench_accuracy.py`)
 
 Evaluated on `{args.data}` split `{args.split}` ({r["num_items"]} items{dropped}), {date.today().isoformat()},
 {platform.machine()} CPU, torch {torch.__version__}, {seconds:.1f} s{tta_note}.
-{optimistic}The dataset's held-back test split was not used.
+{optimistic}{splits_note(cfg, args.split)}
 
 | metric | value |
 |---|---|
@@ -137,7 +202,7 @@ Reproduce:
 ```
 .venv/bin/python bench/bench_accuracy.py {args.checkpoint} --data {args.data} --split {args.split}{tta}
 ```
-{int8_section(ckpt)}"""
+{int8_section(ckpt)}{notes_section}"""
 
 
 def main() -> None:
@@ -149,6 +214,8 @@ def main() -> None:
     parser.add_argument("--flip-tta", action="store_true")
     parser.add_argument("--model-card", default=None, help="write a markdown model card here")
     parser.add_argument("--title", default="Model card")
+    parser.add_argument("--history", default=None, help="the run's history.json, for the card's run section")
+    parser.add_argument("--notes", default=None, help="hand-written markdown appended to the card as its Notes")
     args = parser.parse_args()
     started = time.perf_counter()
     evaluation = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.png, args.flip_tta).to_dict()
@@ -156,7 +223,9 @@ def main() -> None:
     print(json.dumps({**evaluation, "seconds": round(seconds, 2)}, indent=2))
     if args.model_card:
         ckpt = load_checkpoint(args.checkpoint)
-        Path(args.model_card).write_text(model_card(args, ckpt, evaluation, seconds))
+        history = json.loads(Path(args.history).read_text()) if args.history else None
+        notes = Path(args.notes).read_text() if args.notes else ""
+        Path(args.model_card).write_text(model_card(args, ckpt, evaluation, seconds, history, notes))
         print(f"model card: {args.model_card}", file=sys.stderr)
 
 

@@ -28,9 +28,13 @@ _HELP = {
     "gamma": "step schedule: factor applied to the LR at each decay",
     "milestones": "step schedule: decay after these comma-separated epoch counts instead of every --step-size",
     "augment": "augment the training images (--no-augment = preset none)",
-    "augment_preset": "none | light | standard | strong (default: standard when --augment)",
-    "amp": "on CUDA: mixed precision (bf16 where supported, else fp16 with loss scaling); ignored on CPU",
-    "channels_last": "on CUDA: channels_last memory format for conv models; ignored on CPU",
+    "augment_preset": "none | light | standard | strong | strong_erasing (default: standard when --augment)",
+    "amp": "mixed precision: on CUDA bf16 where supported, else fp16 with loss scaling; on a CPU with native "
+    "bf16 (AVX512-BF16/AMX) bf16 autocast, else float32 (logged)",
+    "channels_last": "channels_last memory format for conv models (CPU and CUDA)",
+    "mix": "none | mixup | cutmix: blend each batch with a shuffled copy of itself, targets alike",
+    "mix_alpha": "mixup/cutmix: lam ~ Beta(alpha, alpha)",
+    "ema_decay": "validate and save an exponential moving average of the weights with this decay (0 = off)",
     "imbalance": "none | loss (class-weighted loss) | sampler (class-balanced sampling)",
     "task": "emotion | va (annotated valence/arousal) | both | keypoints (facial-keypoints regression)",
     "monitor": "metric picking the best checkpoint: auto (per task) | accuracy | macro_f1 | va_ccc | va_rmse "

@@ -6,8 +6,16 @@ valence, arousal. `facial_landmarks` is "x1;y1;x2;y2;..." (68 points, image pixe
 `expression`: 0 neutral, 1 happy, 2 sad, 3 surprise, 4 fear, 5 disgust, 6 anger, 7 contempt,
 8 none, 9 uncertain, 10 non-face. Valence and arousal lie in [-1, 1]; -2 means "not annotated".
 
+Many users' own exports (DiffusionFER's `dataset_sheet.csv`, for one) keep only
+subDirectory_filePath, valence, arousal and expression: without the face-box columns the whole
+image is the face; without landmarks none are stored; without an expression column (or with an
+empty cell) a row carries V/A only. A file needs subDirectory_filePath and either expression or
+both valence and arousal.
+
 `parse_row` is the one row parser: training (`read_affectnet`) and the web import both use it.
-Rows coded 8-10 carry no emotion; the reader drops them (counted in `FaceSet.notes`).
+Rows without an emotion (codes 8-10, or none given) are kept when they carry valence and arousal,
+with label -1, for V/A tasks (the emotion tasks leave them out); others are dropped. `FaceSet.notes`
+counts both.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ COLUMNS = (
     "subDirectory_filePath", "face_x", "face_y", "face_width", "face_height",
     "facial_landmarks", "expression", "valence", "arousal",
 )  # fmt: skip
-REQUIRED_COLUMNS = ("subDirectory_filePath", "face_x", "face_y", "face_width", "face_height", "expression")
+BOX_COLUMNS = ("face_x", "face_y", "face_width", "face_height")  # optional: absent = the whole image is the face
+REQUIRED_COLUMNS = ("subDirectory_filePath",)  # and "expression" or both "valence" and "arousal"
 # AffectNet's codes 0-7 are the canonical classes in the canonical order; 8-10 are not emotions.
 NON_EMOTIONS = {8: "none", 9: "uncertain", 10: "non-face"}
 MISSING_VA = -2.0
@@ -39,8 +48,8 @@ class AffectNetRow:
     """One parsed CSV row; coordinates are pixels of the full image."""
 
     file: str
-    box: tuple[int, int, int, int]  # x, y, w, h
-    expression: int
+    box: tuple[int, int, int, int] | None  # x, y, w, h; None = the whole image is the face
+    expression: int | None  # None when the file has no expression column or the cell is empty
     landmarks: np.ndarray | None  # (68, 2) float32, or None when the row has none
     valence: float | None
     arousal: float | None
@@ -48,14 +57,25 @@ class AffectNetRow:
     @property
     def emotion(self) -> str | None:
         """The canonical emotion, or None for none / uncertain / non-face."""
+        if self.expression is None:
+            return None
         return EMOTIONS[self.expression] if self.expression < len(EMOTIONS) else None
 
     @property
     def expression_name(self) -> str:
+        if self.expression is None:
+            return "no expression given"
         return self.emotion or NON_EMOTIONS[self.expression]
 
+    @property
+    def has_va(self) -> bool:
+        return self.valence is not None and self.arousal is not None
+
     def crop_box(self, width: int, height: int) -> tuple[int, int, int, int]:
-        """The face box clipped to an image of width x height; DatasetError if nothing is left."""
+        """The face box clipped to an image of width x height (the whole image without a box);
+        DatasetError if nothing is left."""
+        if self.box is None:
+            return 0, 0, width, height
         x, y, w, h = self.box
         x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
         if x1 - x0 < 2 or y1 - y0 < 2:
@@ -64,13 +84,17 @@ class AffectNetRow:
 
 
 def check_columns(columns: list[str], where: str) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise DatasetError(f"{where}: not an AffectNet CSV, missing column(s) {missing}; expected {list(COLUMNS)}")
+    if not is_affectnet_header(columns):
+        raise DatasetError(
+            f"{where}: not an AffectNet CSV: it needs subDirectory_filePath and expression or valence and "
+            f"arousal; found {columns}; AffectNet's full layout is {list(COLUMNS)}"
+        )
 
 
 def is_affectnet_header(columns: list[str]) -> bool:
-    return all(c in columns for c in REQUIRED_COLUMNS)
+    """AffectNet's layout, full or cut down: the image path plus an expression or V/A to learn from."""
+    has_target = "expression" in columns or ("valence" in columns and "arousal" in columns)
+    return all(c in columns for c in REQUIRED_COLUMNS) and has_target
 
 
 def parse_row(row: dict[str, str], where: str = "row") -> AffectNetRow:
@@ -78,12 +102,12 @@ def parse_row(row: dict[str, str], where: str = "row") -> AffectNetRow:
     file = (row.get("subDirectory_filePath") or "").strip().replace("\\", "/")
     if not file:
         raise DatasetError(f"{where}: subDirectory_filePath is empty")
-    box = tuple(_number(row, c, where, integer=True) for c in ("face_x", "face_y", "face_width", "face_height"))
-    if box[2] <= 0 or box[3] <= 0:
-        raise DatasetError(f"{where}: face_width and face_height must be positive, got {box[2]}x{box[3]}")
-    expression = _number(row, "expression", where, integer=True)
-    if not 0 <= expression <= 10:
-        raise DatasetError(f"{where}: expression must be 0..10, got {expression}")
+    box = _box(row, where)
+    expression = None
+    if (row.get("expression") or "").strip():
+        expression = _number(row, "expression", where, integer=True)
+        if not 0 <= expression <= 10:
+            raise DatasetError(f"{where}: expression must be 0..10, got {expression}")
     valence, arousal = (_va(row, name, where) for name in ("valence", "arousal"))
     return AffectNetRow(
         file=file,
@@ -93,6 +117,19 @@ def parse_row(row: dict[str, str], where: str = "row") -> AffectNetRow:
         valence=valence,
         arousal=arousal,
     )
+
+
+def _box(row: dict[str, str], where: str) -> tuple[int, int, int, int] | None:
+    """The face box, or None when the row gives none (no box columns, or all four cells empty)."""
+    given = [bool((row.get(c) or "").strip()) for c in BOX_COLUMNS]
+    if not any(given):
+        return None
+    if not all(given):
+        raise DatasetError(f"{where}: the face box needs all of {list(BOX_COLUMNS)} or none of them")
+    box = tuple(_number(row, c, where, integer=True) for c in BOX_COLUMNS)
+    if box[2] <= 0 or box[3] <= 0:
+        raise DatasetError(f"{where}: face_width and face_height must be positive, got {box[2]}x{box[3]}")
+    return box
 
 
 def _number(row: dict[str, str], column: str, where: str, integer: bool = False) -> float:
@@ -157,10 +194,12 @@ def read_affectnet(path: str, images: str | None = None, size: int = 96, channel
     """AffectNet CSV + images -> FaceSet of face crops.
 
     `path` is the CSV (images relative to its folder, or to `images`: a folder or zip), or a
-    folder/zip holding one AffectNet CSV and the images. Rows coded 8-10 (none / uncertain /
-    non-face) are dropped, as are rows whose image is missing or unreadable; `notes` counts
-    both. Valence/arousal are the annotated values (NaN where a row lacks them); landmarks
-    become `keypoints` (N, 68, 2) in pixels of the `size` crop (NaN where a row lacks them).
+    folder/zip holding one AffectNet CSV and the images. Rows without an emotion (codes 8-10:
+    none / uncertain / non-face, or no expression given) are kept with label -1 when they carry
+    valence and arousal (for V/A tasks) and dropped otherwise; rows whose image is missing or
+    unreadable are dropped; `notes` counts each. Valence/arousal are the annotated values (NaN
+    where a row lacks them); landmarks become `keypoints` (N, 68, 2) in pixels of the `size`
+    crop (NaN where a row lacks them), or None when no row has any.
     """
     source = Path(path)
     if not source.exists():
@@ -172,7 +211,7 @@ def read_affectnet(path: str, images: str | None = None, size: int = 96, channel
         tree = FileTree(images or source)
         csv_name = find_affectnet_csv(tree)
         if csv_name is None:
-            raise DatasetError(f"{source}: no CSV with AffectNet's columns {list(REQUIRED_COLUMNS)}")
+            raise DatasetError(f"{source}: no CSV with AffectNet's columns (subDirectory_filePath + expression or V/A)")
         text = tree.read(csv_name).decode("utf-8-sig")
     return _read(tree, read_rows(text, csv_name), csv_name, size, channels)
 
@@ -196,10 +235,10 @@ def image_prefix(files: list[str], rows: list[tuple[int, dict[str, str]]]) -> st
 def _read(tree: FileTree, rows: list[tuple[int, dict[str, str]]], csv_name: str, size: int, channels: int) -> FaceSet:
     prefix = image_prefix(tree.files(), rows)
     crops, labels, names, va, keypoints = [], [], [], [], []
-    notes = {"rows": len(rows), "dropped_no_emotion": 0, "dropped_unreadable": 0}
+    notes = {"rows": len(rows), "dropped_no_emotion": 0, "dropped_unreadable": 0, "va_only": 0}
     for line_no, raw in rows:
         row = parse_row(raw, f"{csv_name}:{line_no}")
-        if row.emotion is None:
+        if row.emotion is None and not row.has_va:
             notes["dropped_no_emotion"] += 1
             continue
         try:
@@ -211,11 +250,13 @@ def _read(tree: FileTree, rows: list[tuple[int, dict[str, str]]], csv_name: str,
         scale = np.array([size / crop.shape[1], size / crop.shape[0]], dtype=np.float32)
         keypoints.append(np.full((LANDMARKS, 2), np.nan, np.float32) if landmarks is None else landmarks * scale)
         crops.append(fit_size(crop, size))
-        labels.append(AFFECTNET8.index(row.emotion))
+        labels.append(-1 if row.emotion is None else AFFECTNET8.index(row.emotion))
+        notes["va_only"] += row.emotion is None
         names.append(row.file)
         va.append([np.nan if row.valence is None else row.valence, np.nan if row.arousal is None else row.arousal])
     if not crops:
-        raise DatasetError(f"{tree.path}/{csv_name}: no row with an emotion and a readable image")
+        raise DatasetError(f"{tree.path}/{csv_name}: no row with an emotion or valence/arousal and a readable image")
+    points = np.stack(keypoints)
     return FaceSet(
         images=np.stack(crops),
         labels=np.array(labels, dtype=np.int64),
@@ -223,7 +264,7 @@ def _read(tree: FileTree, rows: list[tuple[int, dict[str, str]]], csv_name: str,
         names=names,
         source=f"affectnet:{tree.path}:{csv_name}",
         valence_arousal=np.array(va, dtype=np.float32),
-        keypoints=np.stack(keypoints),
+        keypoints=None if np.isnan(points).all() else points,  # no landmarks anywhere: none stored
         notes=notes,
     )
 

@@ -72,6 +72,17 @@ class FaceSet:
             notes=dict(self.notes),
         )
 
+    def with_emotion_labels(self) -> FaceSet:
+        """The items that have an emotion label, for emotion tasks; V/A-only rows (label -1) are left out
+        and counted in notes["left_out_no_emotion"]. Unchanged when every or no item has a label (data
+        without any emotion label is refused later, with a message saying so)."""
+        labelled = np.flatnonzero(self.labels >= 0)
+        if len(labelled) in (0, len(self)):
+            return self
+        kept = self.subset(labelled)
+        kept.notes["left_out_no_emotion"] = len(self) - len(labelled)
+        return kept
+
     def targets(self) -> np.ndarray:
         """(N, C) training targets: the vote distribution if there is one, else one-hot labels."""
         if self.soft_targets is not None:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ml.data.presets import DEFAULT_PRESET, PRESETS
+from ml.training.mixing import MIX_MODES
 
 # What a run learns. emotion: the class head (plus, with va_head, V/A from the labels' circumplex
 # as an auxiliary target, as before tasks existed); both: emotion + V/A, V/A weighted like emotion;
@@ -63,8 +64,11 @@ class TrainConfig:
     monitor: str = "auto"  # auto (per task, see MONITOR_FOR_TASK) or a key of MONITORS
     freeze_backbone_epochs: int = 0  # train only the heads for this many epochs, then fine-tune everything
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda | cuda:N; torchrun picks cuda:LOCAL_RANK
-    amp: bool = True  # on CUDA: autocast (bf16 where supported, else fp16 + GradScaler); ignored on CPU
-    channels_last: bool = True  # on CUDA: model and inputs in channels_last memory format; ignored on CPU
+    amp: bool = True  # autocast: CUDA bf16 (else fp16 + GradScaler); CPU bf16 where native, else float32
+    channels_last: bool = True  # model and inputs in channels_last memory format (conv models)
+    ema_decay: float = 0.0  # > 0: validate and save an exponential moving average of the weights (0.999)
+    mix: str = "none"  # none | mixup | cutmix (see MIX_MODES): blend each batch with a shuffled copy
+    mix_alpha: float = 1.0  # lam ~ Beta(mix_alpha, mix_alpha)
     resume: bool = False
     pretrained_path: str | None = None
     num_threads: int | None = None
@@ -87,6 +91,7 @@ class TrainConfig:
             "imbalance": ("none", "loss", "sampler"),
             "task": TASKS,
             "monitor": ("auto", *MONITORS),
+            "mix": MIX_MODES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -95,6 +100,10 @@ class TrainConfig:
             raise ValueError("no training data path given")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
+        if self.mix != "none" and (self.mix_alpha <= 0 or self.task == "keypoints"):
+            raise ValueError(f"mix={self.mix} needs mix_alpha > 0 and a task other than keypoints")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 = off), got {self.ema_decay}")
         if self.freeze_backbone_epochs < 0:
             raise ValueError("freeze_backbone_epochs must be >= 0")
         if self.monitor_metric() not in self.measured_metrics():

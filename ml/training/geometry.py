@@ -56,11 +56,13 @@ def augment_with_points(
 
 
 def photometric_changes(batch: torch.Tensor, generator: torch.Generator, preset: AugmentPreset) -> torch.Tensor:
-    """The preset's brightness/contrast, then noise, then blur; each drawn only when switched on."""
+    """The preset's brightness/contrast, then noise, then blur, then erasing; each drawn only when switched on."""
     if preset.brightness > 0 or preset.contrast > 0:
         batch = photometric.brightness_contrast(batch, generator, preset.brightness, preset.contrast)
     if preset.noise_std > 0:
         batch = photometric.gaussian_noise(batch, generator, preset.noise_std)
     if preset.blurs:
         batch = photometric.gaussian_blur(batch, generator, preset.blur_sigma, preset.blur_probability)
+    if preset.erases:
+        batch = photometric.random_erasing(batch, generator, preset.erase_probability, preset.erase_area)
     return batch

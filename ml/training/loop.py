@@ -34,9 +34,11 @@ from ml.models.points import to_normalized
 from ml.taxonomy import EMOTION_INDEX
 from ml.training import distributed
 from ml.training.config import MONITORS, TrainConfig
+from ml.training.ema import WeightAverage
 from ml.training.geometry import augment_with_points
 from ml.training.labels import draw_labels, label_generator, resolve_label_mode
 from ml.training.losses import class_weights, masked_keypoint_loss, soft_cross_entropy, va_loss
+from ml.training.mixing import mix_batch
 from ml.training.precision import PrecisionPlan, has_conv2d, optimizer_step, plan_precision
 from ml.training.rng import capture_rng_state, restore_rng_state
 from ml.training.schedules import make_scheduler
@@ -79,6 +81,8 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
         out_dir.mkdir(parents=True, exist_ok=True)
 
     train_set, val_set = load_data(config)
+    if config.task in ("emotion", "both"):  # rows with V/A but no emotion serve only the va task
+        train_set, val_set = train_set.with_emotion_labels(), val_set.with_emotion_labels()
     label_set = train_set.label_set
     label_mode = resolve_label_mode(config.label_mode, train_set.soft_targets is not None, config.task)
     check_task_data(train_set, val_set, config.task)
@@ -108,6 +112,8 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
     if precision.channels_last:
         model = model.to(memory_format=torch.channels_last)
     scaler = precision.make_scaler()
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None  # validated and saved when on
+    evaluated = model if ema is None else ema.module
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
@@ -119,7 +125,7 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
     def make_checkpoint(epoch: int, metrics: dict, training_state: dict | None) -> Checkpoint:
         return Checkpoint(
             arch=config.arch, label_set=label_set, input_size=config.input_size, in_chans=config.channels,
-            mean=mean, std=std, state_dict=model.state_dict(), va_head=config.uses_va_head(),
+            mean=mean, std=std, state_dict=evaluated.state_dict(), va_head=config.uses_va_head(),
             config=config.to_dict(), metrics=metrics, data_fingerprint=fingerprint, epoch=epoch,
             training_state=training_state, num_keypoints=num_keypoints,
         )  # fmt: skip
@@ -127,7 +133,7 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
     start_epoch, history, best, stale = 1, [], None, 0
     if config.resume and (out_dir / LAST).is_file():
         start_epoch, history, best, stale = resume_from(
-            out_dir / LAST, model, optimizer, scheduler, fingerprint, scaler
+            out_dir / LAST, model, optimizer, scheduler, fingerprint, scaler, ema
         )
         log.info("resumed from %s at epoch %d", out_dir / LAST, start_epoch)
 
@@ -159,6 +165,8 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
             compute_loss = partial(batch_loss, trainer, epoch_data, idx, config, draws, ctx.device, precision)
             loss = optimizer_step(compute_loss, optimizer, precision, scaler)
             scheduler.step()
+            if ema is not None:
+                ema.update(model)
             running, seen, steps_done = running + loss.item() * len(idx), seen + len(idx), steps_done + 1
             if progress and (step % config.log_every == 0):
                 eta = (time.monotonic() - started) / steps_done * (total_steps - (epoch - 1) * steps_per_epoch - step)
@@ -166,8 +174,9 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
 
         metrics = None
         if ctx.is_main:
-            report = evaluate_model(model, val_set, mean, std, task=config.task)
+            report = evaluate_model(evaluated, val_set, mean, std, task=config.task)
             metrics = {"epoch": epoch, "train_loss": running / max(seen, 1), "lr": scheduler.get_last_lr()[0], **report}
+            metrics["precision"] = precision.summary()  # what the steps ran in, for cards (validation: float32)
             if config.uses_va_head():
                 metrics["va_labels"] = "annotated" if train_set.valence_arousal is not None else "derived"
         metrics = ctx.broadcast(metrics)
@@ -186,6 +195,8 @@ def _train(config: TrainConfig, ctx: distributed.DistContext, progress: Progress
             }  # fmt: skip
             if scaler is not None:
                 state["grad_scaler"] = scaler.state_dict()
+            if ema is not None:  # the checkpoint's weights are the average; the trained ones go here
+                state.update(raw_weights=model.state_dict(), ema_steps=ema.steps)
             save_checkpoint(out_dir / LAST, make_checkpoint(epoch, metrics, state))
             (out_dir / HISTORY).write_text(json.dumps(history, indent=2))
         ctx.barrier()  # the other ranks may resume from last.pt only once it is written
@@ -311,6 +322,9 @@ def batch_loss(
     preset = get_preset(config.augmentation_preset())
     if preset.geometric or preset.photometric:
         x, points = augment_with_points(x, points, generator, preset)
+    targets, va_target = data.targets[idx], None if data.va is None else data.va[idx]
+    if config.mix != "none" and points is None:  # points cannot follow a blend (ml/training/mixing.py)
+        x, targets, va_target = mix_batch(x, targets, va_target, generator, config.mix, config.mix_alpha)
     x = normalize(x, data.mean, data.std).to(device)
     if precision is not None and precision.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
@@ -320,12 +334,10 @@ def batch_loss(
     logits, va, keypoints = (None if t is None else t.float() for t in (out.logits, out.va, out.keypoints))
     if config.task == "keypoints":
         return masked_keypoint_loss(keypoints, points.to(device))
-    va_target = None if data.va is None else data.va[idx].to(device)
+    va_target = _to(va_target, device)
     if config.task == "va":
         return va_loss(va, va_target)
-    loss = soft_cross_entropy(
-        logits, data.targets[idx].to(device), _to(data.loss_weights, device), config.label_smoothing
-    )
+    loss = soft_cross_entropy(logits, targets.to(device), _to(data.loss_weights, device), config.label_smoothing)
     if config.task == "both":
         return loss + va_loss(va, va_target)
     if va is not None and config.va_loss_weight > 0:
@@ -386,7 +398,13 @@ def make_optimizer(model: EmotionNet, config: TrainConfig) -> torch.optim.Optimi
 
 
 def resume_from(
-    path: Path, model, optimizer, scheduler, fingerprint: str, scaler: torch.amp.GradScaler | None = None
+    path: Path,
+    model,
+    optimizer,
+    scheduler,
+    fingerprint: str,
+    scaler: torch.amp.GradScaler | None = None,
+    ema: WeightAverage | None = None,
 ) -> tuple[int, list, dict | None, int]:
     """Load weights, optimizer, scheduler, GradScaler and the global RNG states from a training checkpoint.
 
@@ -399,7 +417,11 @@ def resume_from(
     if ckpt.data_fingerprint != fingerprint:
         raise ValueError(f"{path} was trained on different data ({ckpt.data_fingerprint} != {fingerprint})")
     state = ckpt.training_state
-    model.load_state_dict(ckpt.state_dict)
+    if ema is not None:
+        if "raw_weights" not in state:
+            raise ValueError(f"{path} was trained without EMA; resume it with the same --ema-decay 0")
+        ema.load(ckpt.state_dict, state["ema_steps"])
+    model.load_state_dict(state.get("raw_weights", ckpt.state_dict))
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     if scaler is not None and "grad_scaler" in state:

@@ -15,7 +15,7 @@ from ml.models import create_model
 from ml.taxonomy import AFFECTNET8, FER2013_7
 
 DATASETS = Path(__file__).resolve().parents[1] / "fixtures" / "datasets"
-AFFECTNET = str(DATASETS / "affectnet_small")  # 6 faces with V/A (one row's missing) and 68 landmarks
+AFFECTNET = str(DATASETS / "affectnet_small")  # 7 faces with V/A (one missing, one V/A only) and 68 landmarks
 KEYPOINTS = str(DATASETS / "facial_keypoints_small.csv")  # 4 faces, 15 keypoints, no emotion labels
 FERPLUS = str(DATASETS / "ferplus_small")  # 16 emotion faces, 2 of them contempt
 FER2013 = str(DATASETS / "fer2013_small")  # class folders, 1 val face per FER-2013 class
@@ -54,7 +54,7 @@ def test_an_emotion_model_is_evaluated_where_its_classes_are_and_skips_the_rest(
     assert skipped[str(tmp_path / "missing")].startswith("cannot be read: dataset path does not exist")
     ferplus = result.evaluations[1]
     assert ferplus.items_dropped == 2 and ferplus.report.num_items == 14  # contempt is not a FER-2013 class
-    assert result.evaluations[0].regression["va_evaluated"] == 5  # AffectNet's annotated V/A, one row missing
+    assert result.evaluations[0].regression["va_evaluated"] == 5  # of the labelled faces: one lacks V/A
 
     # The same numbers as a single evaluation, and the files say what the result says.
     alone = evaluate_checkpoint(checkpoint, FERPLUS, "FER2013Valid")
@@ -78,7 +78,7 @@ def test_unlabelled_items_never_count_as_the_last_class(tmp_path):
 def test_va_and_keypoint_models_report_their_regression_metrics(tmp_path):
     va = evaluate_many(_checkpoint(tmp_path, "va"), [AFFECTNET, FERPLUS, KEYPOINTS])
     assert len(va.evaluations) == 1 and va.evaluations[0].report is None
-    assert va.evaluations[0].regression["va_evaluated"] == 5 and np.isfinite(va.evaluations[0].regression["va_ccc"])
+    assert va.evaluations[0].regression["va_evaluated"] == 6 and np.isfinite(va.evaluations[0].regression["va_ccc"])
     assert {s.reason for s in va.skipped} == {"no annotated valence/arousal"}
 
     points = evaluate_many(_checkpoint(tmp_path, "keypoints"), [AFFECTNET, KEYPOINTS], out_dir=tmp_path / "kp")
@@ -106,7 +106,7 @@ def test_progress_is_reported_per_batch_and_chunking_changes_no_prediction(tmp_p
 
     seen = []
     evaluate_checkpoint(_checkpoint(tmp_path, "va"), AFFECTNET, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(6, 6)]
+    assert seen == [(7, 7)]
 
 
 def test_cli_evaluates_several_datasets_and_prints_a_summary(tmp_path, capsys):
@@ -126,7 +126,7 @@ def test_cli_va_model_prints_its_metrics_and_nothing_evaluable_exits_2(tmp_path,
     checkpoint = str(_checkpoint(tmp_path, "va"))
     assert main(["evaluate", checkpoint, "--data", AFFECTNET, "--confusion-png", str(tmp_path / "cm.png")]) == 0
     lines = dict(line.split(" ", 1) for line in capsys.readouterr().out.splitlines())
-    assert lines["va_evaluated"] == "5" and -1 <= float(lines["va_ccc"]) <= 1
+    assert lines["va_evaluated"] == "6" and -1 <= float(lines["va_ccc"]) <= 1
     assert not (tmp_path / "cm.png").exists()  # a V/A model has no confusion matrix
     assert main(["evaluate", checkpoint, "--data", FERPLUS, "--split", "FER2013Valid"]) == 2
     assert "no annotated valence/arousal" in capsys.readouterr().err

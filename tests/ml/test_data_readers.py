@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ml.data import (
     DatasetError,
@@ -230,13 +231,15 @@ def test_affectnet_bad_rows_name_the_problem(overrides, message):
 
 def test_affectnet_reader_crops_faces_and_keeps_annotated_va():
     faces = read_affectnet(str(AFFECTNET_DIR / "training.csv"), size=64, channels=1)
-    assert len(faces) == 6 and faces.images.shape == (6, 64, 64)
-    assert faces.notes == {"rows": 8, "dropped_no_emotion": 2, "dropped_unreadable": 0}
-    assert [faces.label_set.classes[i] for i in faces.labels] == ["happy", "surprise", "happy", "sad", "neutral",
-                                                                 "anger"]  # fmt: skip
+    assert len(faces) == 7 and faces.images.shape == (7, 64, 64)
+    assert faces.notes == {"rows": 8, "dropped_no_emotion": 1, "dropped_unreadable": 0, "va_only": 1}
+    assert [faces.label_set.classes[i] for i in faces.labels[:6]] == ["happy", "surprise", "happy", "sad", "neutral",
+                                                                     "anger"]  # fmt: skip
+    # the "uncertain" row has V/A: kept for V/A tasks with label -1; the non-face row without V/A is dropped
+    assert faces.labels[6] == -1 and faces.valence_arousal[6].tolist() == pytest.approx([-0.3, 0.6])
     assert faces.valence_arousal[0].tolist() == pytest.approx([0.762, 0.254])
     assert np.isnan(faces.valence_arousal[2]).all()  # -2 = not annotated
-    assert faces.keypoints.shape == (6, 68, 2)
+    assert faces.keypoints.shape == (7, 68, 2)
     # landmarks moved into the crop and scaled with it: the nose tip (point 30) lands mid-crop
     nose_tips = faces.keypoints[:, 30]
     assert ((nose_tips > 16) & (nose_tips < 48)).all(), nose_tips
@@ -246,14 +249,44 @@ def test_affectnet_reader_crops_faces_and_keeps_annotated_va():
 def test_affectnet_reader_finds_its_csv_in_a_zip(tmp_path):
     archive = shutil.make_archive(str(tmp_path / "affectnet"), "zip", root_dir=AFFECTNET_DIR)
     faces = load_faceset(archive, size=48)
-    assert len(faces) == 6 and faces.source.startswith("affectnet:")
+    assert len(faces) == 7 and faces.source.startswith("affectnet:")
 
 
 def test_affectnet_wrong_columns(tmp_path):
     bad = tmp_path / "training.csv"
-    bad.write_text("subDirectory_filePath,expression\n1/a.jpg,1\n")
-    with pytest.raises(DatasetError, match="missing column"):
+    bad.write_text("subDirectory_filePath,valence\n1/a.jpg,0.5\n")  # neither an expression nor V/A pair
+    with pytest.raises(DatasetError, match="needs subDirectory_filePath and expression or valence and arousal"):
         read_affectnet(str(bad))
+
+
+DIFFUSIONFER_DIR = DATASET_FIXTURES / "diffusionfer_small"
+
+
+def test_diffusionfer_layout_whole_image_is_the_face_no_landmarks_and_va_only_rows_kept():
+    """AffectNet's columns without box and landmarks (DiffusionFER's dataset_sheet.csv), found in its folder."""
+    faces = load_faceset(str(DIFFUSIONFER_DIR), size=32, channels=3)
+    assert faces.source.startswith("affectnet:") and faces.images.shape == (4, 32, 32, 3)
+    assert faces.notes == {"rows": 5, "dropped_no_emotion": 1, "dropped_unreadable": 0, "va_only": 1}
+    assert faces.keypoints is None  # no landmark column: none stored, not 68 NaN points
+    assert [faces.label_set.classes[i] if i >= 0 else None for i in faces.labels] == ["neutral", "happy", None,
+                                                                                     "surprise"]  # fmt: skip
+    np.testing.assert_allclose(faces.valence_arousal, [[-0.1, 0.1], [0.4, 0.2], [-0.2, -0.1], [-0.1, 0.5]], atol=1e-6)
+    # no box: the whole 64x64 image is the crop (shrunk to 32, not cut)
+    whole = np.asarray(Image.open(DIFFUSIONFER_DIR / "cropped/neutral/aksjlkjl_0.jpg").convert("RGB").resize((32, 32)))
+    assert np.abs(faces.images[0].astype(int) - whole.astype(int)).mean() < 8
+    emotion_only = faces.with_emotion_labels()
+    assert len(emotion_only) == 3 and (emotion_only.labels >= 0).all()
+    assert emotion_only.notes["left_out_no_emotion"] == 1
+
+
+def test_affectnet_rows_without_box_or_expression_parse_and_half_a_box_is_refused():
+    row = affectnet.parse_row({"subDirectory_filePath": "a.jpg", "valence": "0.5", "arousal": "-0.25"})
+    assert (row.box, row.expression, row.emotion, row.has_va) == (None, None, None, True)
+    assert row.crop_box(40, 30) == (0, 0, 40, 30) and row.expression_name == "no expression given"
+    with pytest.raises(DatasetError, match="all of .* or none"):
+        affectnet.parse_row({"subDirectory_filePath": "a.jpg", "face_x": "1", "expression": "1"}, "x.csv:2")
+    assert affectnet.is_affectnet_header(["subDirectory_filePath", "valence", "arousal"])
+    assert not affectnet.is_affectnet_header(["subDirectory_filePath", "valence"])
 
 
 def test_facial_keypoints_reader():

@@ -126,11 +126,14 @@ def test_a_probability_run_on_ferplus_votes(tmp_path, ferplus_dir):
 # --- mixed precision and channels-last ----------------------------------------------------------
 
 
-def test_cpu_keeps_float32_and_says_why():
-    plan = plan_precision(torch.device("cpu"), amp=True, channels_last=True, conv2d=True)
-    assert plan.autocast_dtype is None and not plan.grad_scaler and not plan.channels_last
-    assert len(plan.notes) == 2 and all("ignored on cpu" in note for note in plan.notes)
-    assert plan_precision(torch.device("cpu"), amp=False, channels_last=False, conv2d=True).notes == ()
+def test_cpu_plans_bf16_and_channels_last_where_native_else_float32_with_the_reason():
+    cpu = torch.device("cpu")
+    native = plan_precision(cpu, amp=True, channels_last=True, conv2d=True, bf16_supported=True)
+    assert (native.autocast_dtype, native.grad_scaler, native.channels_last) == (torch.bfloat16, False, True)
+    forced = plan_precision(cpu, amp=True, channels_last=True, conv2d=True, bf16_supported=False)
+    assert forced.autocast_dtype is None and not forced.grad_scaler and forced.channels_last
+    assert "training in float32" in forced.notes[0] and "forced off" in forced.notes[0]
+    assert plan_precision(cpu, amp=False, channels_last=False, conv2d=True).notes == ()
 
 
 def test_cuda_plans_bf16_where_supported_else_fp16_with_a_scaler():

@@ -205,8 +205,10 @@ def _affectnet_csv(archive):
                 found.append(info)
     if len(found) != 1:
         names = [i.filename for i in found] or "none"
-        columns = list(affectnet.REQUIRED_COLUMNS)
-        raise FormatError(f"AffectNet imports need exactly one CSV with columns {columns}; found {names}")
+        raise FormatError(
+            "AffectNet imports need exactly one CSV with columns subDirectory_filePath and expression or "
+            f"valence and arousal (face box and landmarks optional); found {names}"
+        )
     return found[0]
 
 
@@ -240,7 +242,8 @@ def affectnet_records(archive) -> Iterator[Record]:
 def _fill_affectnet(record: Record, row: affectnet.AffectNetRow, source: _SourceImages) -> None:
     record.emotion, record.valence, record.arousal = row.emotion, row.valence, row.arousal
     if not record.says_something:
-        raise ValueError(f"expression {row.expression} ({row.expression_name}) without valence/arousal: no label")
+        code = "" if row.expression is None else f"expression {row.expression} "
+        raise ValueError(f"{code}({row.expression_name}) without valence/arousal: no label")
     image = source.get(row.file)
     x, y, w, h = row.crop_box(*image.size)
     crop = image.crop((x, y, x + w, y + h))

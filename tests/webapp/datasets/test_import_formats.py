@@ -222,3 +222,16 @@ def test_item_page_draws_the_landmarks(post_import, client, admin_user, tmp_path
     # a newer label without points does not hide them: the newest label that has points is drawn
     Label.objects.create(item=with_landmarks.item, source="correction", emotion="sad")
     assert client.get(f"/datasets/items/{with_landmarks.item_id}/").content.decode().count("<circle ") == 68
+
+
+def test_diffusionfer_layout_imports_whole_images_with_va_and_keeps_va_only_rows(post_import, tmp_path):
+    """DiffusionFER's dataset_sheet.csv: AffectNet's columns without face box and landmarks."""
+    archive = zip_folder(FIXTURES / "diffusionfer_small", tmp_path / "dfer.zip", prefix="diffusionfer_small/")
+    job = _import(post_import, archive, name="dfer", format="affectnet")
+    assert (job.status, job.total, job.imported) == ("done", 5, 4), job.errors
+    assert [e["message"] for e in job.errors] == ["expression 9 (uncertain) without valence/arousal: no label"]
+    happy = Label.objects.get(item__source_name__endswith="(cropped/happy/aajwceye_1.jpg)")
+    assert (happy.emotion, happy.valence, happy.arousal, happy.keypoints) == ("happy", 0.4, 0.2, None)
+    assert (happy.item.width, happy.item.height) == (64, 64)  # no box: the whole image is the face
+    va_only = Label.objects.get(item__source_name__endswith="(cropped/sad/aeilinfy_2.jpg)")
+    assert (va_only.emotion, va_only.valence, va_only.arousal) == (None, -0.2, -0.1)
