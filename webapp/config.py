@@ -21,6 +21,12 @@ in a deployment never ends as a traceback.
 | MAX_UPLOAD_MB         | 20                                | largest photo anyone may upload to the gallery/API   |
 | PREDICT_WAIT_SECONDS  | 10                                | how long POST /api/predict/ waits before a 202       |
 | IMPORT_ROOT           | (unset)                           | folder admins may import datasets from by path       |
+| BROKER_TIMEOUT_SECONDS| 1.5                               | connect/read timeout of one broker call (publishing) |
+| JOB_HEARTBEAT_SECONDS | 10                                | how often a running job tells the database it lives  |
+| JOB_STALE_SECONDS     | 60                                | a running job silent this long lost its worker       |
+| JOB_RESEND_SECONDS    | 120                               | a job pending this long since its last send is re-sent |
+| JOB_SWEEP_SECONDS     | 60                                | how often each worker looks for such jobs            |
+| JOB_MAX_ATTEMPTS      | 3                                 | workers that may start a job before it is failed     |
 """
 
 from __future__ import annotations
@@ -121,6 +127,12 @@ class Config:
     max_upload_mb: float
     predict_wait_seconds: float
     import_root: Path | None = None
+    broker_timeout_seconds: float = 1.5
+    job_heartbeat_seconds: float = 10
+    job_stale_seconds: float = 60
+    job_resend_seconds: float = 120
+    job_sweep_seconds: float = 60
+    job_max_attempts: int = 3
 
     @property
     def broker_url(self) -> str:
@@ -172,7 +184,27 @@ def load_config(environ=os.environ) -> Config:
         max_upload_mb=env_number("MAX_UPLOAD_MB", 20, 0.01, 1024, environ),
         predict_wait_seconds=env_number("PREDICT_WAIT_SECONDS", 10, 0, 120, environ),
         import_root=_import_root(environ.get("IMPORT_ROOT", "")),
+        **_job_settings(environ),
     )
+
+
+def _job_settings(environ) -> dict:
+    """How long anything waits on the broker, and when the job sweeper steps in (webapp.core.jobs)."""
+    heartbeat = env_number("JOB_HEARTBEAT_SECONDS", 10, 0.1, 3600, environ)
+    stale = env_number("JOB_STALE_SECONDS", 60, 0.5, 24 * 3600, environ)
+    if stale < 2 * heartbeat:
+        raise ConfigError(
+            f"JOB_STALE_SECONDS ({stale:g}) must be at least twice JOB_HEARTBEAT_SECONDS ({heartbeat:g}), "
+            "or a live job would look dead"
+        )
+    return {
+        "broker_timeout_seconds": env_number("BROKER_TIMEOUT_SECONDS", 1.5, 0.1, 60, environ),
+        "job_heartbeat_seconds": heartbeat,
+        "job_stale_seconds": stale,
+        "job_resend_seconds": env_number("JOB_RESEND_SECONDS", 120, 0.5, 24 * 3600, environ),
+        "job_sweep_seconds": env_number("JOB_SWEEP_SECONDS", 60, 0.1, 3600, environ),
+        "job_max_attempts": int(env_number("JOB_MAX_ATTEMPTS", 3, 1, 100, environ)),
+    }
 
 
 def _import_root(raw: str) -> Path | None:
