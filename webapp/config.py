@@ -21,7 +21,7 @@ in a deployment never ends as a traceback.
 | MAX_UPLOAD_MB         | 20                                | largest photo anyone may upload to the gallery/API   |
 | PREDICT_WAIT_SECONDS  | 10                                | how long POST /api/predict/ waits before a 202       |
 | IMPORT_ROOT           | (unset)                           | folder admins may import datasets from by path       |
-| BROKER_TIMEOUT_SECONDS| 1.5                               | connect/read timeout of one broker call (publishing) |
+| BROKER_TIMEOUT_SECONDS| 1                                 | connect/read timeout of one broker call (publishing) |
 | JOB_HEARTBEAT_SECONDS | 10                                | how often a running job tells the database it lives  |
 | JOB_STALE_SECONDS     | 60                                | a running job silent this long lost its worker       |
 | JOB_RESEND_SECONDS    | 120                               | a job pending this long since its last send is re-sent |
@@ -127,7 +127,7 @@ class Config:
     max_upload_mb: float
     predict_wait_seconds: float
     import_root: Path | None = None
-    broker_timeout_seconds: float = 1.5
+    broker_timeout_seconds: float = 1.0
     job_heartbeat_seconds: float = 10
     job_stale_seconds: float = 60
     job_resend_seconds: float = 120
@@ -198,7 +198,7 @@ def _job_settings(environ) -> dict:
             "or a live job would look dead"
         )
     return {
-        "broker_timeout_seconds": env_number("BROKER_TIMEOUT_SECONDS", 1.5, 0.1, 60, environ),
+        "broker_timeout_seconds": env_number("BROKER_TIMEOUT_SECONDS", 1.0, 0.1, 60, environ),
         "job_heartbeat_seconds": heartbeat,
         "job_stale_seconds": stale,
         "job_resend_seconds": env_number("JOB_RESEND_SECONDS", 120, 0.5, 24 * 3600, environ),

@@ -148,6 +148,10 @@ else:
     CELERY_REDIS_SOCKET_TIMEOUT = CONFIG.broker_timeout_seconds
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CONFIG.broker_timeout_seconds
     CELERY_REDIS_RETRY_ON_TIMEOUT = False
+    # The result store's own reconnects: one quick retry, not Celery's twenty at one a second.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    }
 
 APP = {
     "ALLOW_ANONYMOUS_DEMO": CONFIG.allow_anonymous_demo,

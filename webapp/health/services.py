@@ -54,7 +54,7 @@ def check_broker() -> Check:
     kind = settings.APP["BROKER_KIND"]
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=0, timeout=2)
             conn.default_channel  # noqa: B018 - opening a channel makes Redis answer a command
     except Exception as exc:
         return Check(False, _broker_trouble(exc), details={"kind": kind})
