@@ -31,6 +31,12 @@ in a deployment never ends as a traceback.
 | THROTTLE_ANON_UPLOADS | 30/hour                           | anonymous photo uploads per address ("off" = none)   |
 | THROTTLE_ANON_PREDICTIONS | 60/hour                       | anonymous POST /api/predict/ per address             |
 | THROTTLE_JOINS        | 10/hour                           | invite-link joins per address                        |
+| BROKER_TIMEOUT_SECONDS| 1                                 | connect/read timeout of one broker call (publishing) |
+| JOB_HEARTBEAT_SECONDS | 10                                | how often a running job tells the database it lives  |
+| JOB_STALE_SECONDS     | 60                                | a running job silent this long lost its worker       |
+| JOB_RESEND_SECONDS    | 120                               | a job pending this long since its last send is re-sent |
+| JOB_SWEEP_SECONDS     | 60                                | how often each worker looks for such jobs            |
+| JOB_MAX_ATTEMPTS      | 3                                 | workers that may start a job before it is failed     |
 """
 
 from __future__ import annotations
@@ -138,6 +144,12 @@ class Config:
     login_failure_limit: int = 10
     login_lockout_minutes: float = 15
     throttle_rates: dict[str, str | None] = field(default_factory=dict)
+    broker_timeout_seconds: float = 1.0
+    job_heartbeat_seconds: float = 10
+    job_stale_seconds: float = 60
+    job_resend_seconds: float = 120
+    job_sweep_seconds: float = 60
+    job_max_attempts: int = 3
 
     @property
     def broker_url(self) -> str:
@@ -195,6 +207,7 @@ def load_config(environ=os.environ) -> Config:
         login_failure_limit=int(env_number("LOGIN_FAILURE_LIMIT", 10, 1, 1000, environ)),
         login_lockout_minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, 0.1, 7 * 24 * 60, environ),
         throttle_rates={scope: env_rate(name, default, environ) for scope, (name, default) in THROTTLES.items()},
+        **_job_settings(environ),
     )
 
 
@@ -229,6 +242,25 @@ def env_choice(name: str, default: str, choices: set[str], environ=os.environ) -
     if raw not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(sorted(choices))}, got {raw!r}")
     return raw
+
+
+def _job_settings(environ) -> dict:
+    """How long anything waits on the broker, and when the job sweeper steps in (webapp.core.jobs)."""
+    heartbeat = env_number("JOB_HEARTBEAT_SECONDS", 10, 0.1, 3600, environ)
+    stale = env_number("JOB_STALE_SECONDS", 60, 0.5, 24 * 3600, environ)
+    if stale < 2 * heartbeat:
+        raise ConfigError(
+            f"JOB_STALE_SECONDS ({stale:g}) must be at least twice JOB_HEARTBEAT_SECONDS ({heartbeat:g}), "
+            "or a live job would look dead"
+        )
+    return {
+        "broker_timeout_seconds": env_number("BROKER_TIMEOUT_SECONDS", 1.0, 0.1, 60, environ),
+        "job_heartbeat_seconds": heartbeat,
+        "job_stale_seconds": stale,
+        "job_resend_seconds": env_number("JOB_RESEND_SECONDS", 120, 0.5, 24 * 3600, environ),
+        "job_sweep_seconds": env_number("JOB_SWEEP_SECONDS", 60, 0.1, 3600, environ),
+        "job_max_attempts": int(env_number("JOB_MAX_ATTEMPTS", 3, 1, 100, environ)),
+    }
 
 
 def _import_root(raw: str) -> Path | None:

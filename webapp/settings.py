@@ -174,6 +174,21 @@ if CONFIG.broker_kind == "filesystem":
         "store_processed": False,
         "polling_interval": 0.1,  # seconds between looks at the folder; 1 s by default feels slow
     }
+else:
+    # Redis: every broker and result-store call gives up after BROKER_TIMEOUT_SECONDS, so a paused
+    # or unreachable Redis costs a request seconds, not gunicorn's 120 s (see webapp.core.jobs).
+    CELERY_BROKER_CONNECTION_TIMEOUT = CONFIG.broker_timeout_seconds
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_timeout": CONFIG.broker_timeout_seconds,
+        "socket_connect_timeout": CONFIG.broker_timeout_seconds,
+    }
+    CELERY_REDIS_SOCKET_TIMEOUT = CONFIG.broker_timeout_seconds
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CONFIG.broker_timeout_seconds
+    CELERY_REDIS_RETRY_ON_TIMEOUT = False
+    # The result store's own reconnects: one quick retry, not Celery's twenty at one a second.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    }
 
 APP = {
     "ALLOW_ANONYMOUS_DEMO": CONFIG.allow_anonymous_demo,
@@ -183,6 +198,13 @@ APP = {
     "MAX_UPLOAD_BYTES": int(CONFIG.max_upload_mb * 1024 * 1024),
     "PREDICT_WAIT_SECONDS": CONFIG.predict_wait_seconds,
     "IMPORT_ROOT": CONFIG.import_root,
+    # Jobs: heartbeats, re-sends and the attempt limit (webapp.core.jobs).
+    "JOB_HEARTBEAT_SECONDS": CONFIG.job_heartbeat_seconds,
+    "JOB_STALE_SECONDS": CONFIG.job_stale_seconds,
+    "JOB_RESEND_SECONDS": CONFIG.job_resend_seconds,
+    "JOB_SWEEP_SECONDS": CONFIG.job_sweep_seconds,
+    "JOB_MAX_ATTEMPTS": CONFIG.job_max_attempts,
+    "BROKER_TIMEOUT_SECONDS": CONFIG.broker_timeout_seconds,
 }
 
 # Throttle counts and lock-outs need one store that every web process shares.

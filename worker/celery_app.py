@@ -32,13 +32,19 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_queues=[Queue(CPU_QUEUE), Queue(GPU_QUEUE)],
     task_default_queue=CPU_QUEUE,
-    # Long work is acknowledged only when done, so a worker that dies hands it back.
+    # Work is acknowledged only when done, so a worker that dies hands it back (Redis: after its
+    # visibility timeout; the job sweeper re-sends sooner, and a task's claim makes copies no-ops).
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_track_started=True,
     result_expires=24 * 3600,
     broker_connection_retry_on_startup=True,
+    # Publishing waits seconds, never minutes: one quick retry, each try bounded by the broker's
+    # socket timeouts (BROKER_TIMEOUT_SECONDS, in webapp/settings.py). A message that cannot be
+    # sent leaves its job row pending; the job sweeper (webapp.core.jobs) sends it again.
+    task_publish_retry=True,
+    task_publish_retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.5},
 )
 # Every installed app's tasks.py, imported when the worker starts (Django is set up by then).
 app.autodiscover_tasks()

@@ -92,7 +92,12 @@
     follow(ui, await response.json());
   }
 
+  // Resolves when the server has answered (or could not be reached), whatever the answer.
   function send(file, name) {
+    return new Promise((resolve) => sendOne(file, name, resolve));
+  }
+
+  function sendOne(file, name, done) {
     const ui = newRow(name || file.name);
     const data = new FormData();
     data.append("image", file, name || file.name);
@@ -113,12 +118,24 @@
         ui.phase.className = "phase error";
         ui.phase.textContent = "Refused: " + (body.error ? body.error.message : `HTTP ${request.status}`);
       }
+      done();
     };
-    request.onerror = () => { ui.phase.textContent = "Upload failed: the server could not be reached."; };
+    request.onerror = () => {
+      ui.phase.textContent = "Upload failed: the server could not be reached.";
+      done();
+    };
     request.send(data);
   }
 
-  function sendAll(files) { Array.from(files).forEach((file) => send(file)); }
+  // A visitor without an account gets their session (and its cookie) with their first upload.
+  // Sent together, several first uploads would each make a session of their own and all but one
+  // would be lost to the visitor; so the first photo goes alone and the rest follow in parallel.
+  async function sendAll(files) {
+    const [first, ...rest] = Array.from(files);
+    if (!first) return;
+    await send(first);
+    rest.forEach((file) => send(file));
+  }
 
   input.addEventListener("change", () => { sendAll(input.files); input.value = ""; });
   ["dragenter", "dragover"].forEach((type) => dropzone.addEventListener(type, (e) => {

@@ -114,13 +114,15 @@ class _Progress:
 
 
 def run_import(job_id: int) -> ImportJob:
+    """Import the claimed job's records from the start (a re-run counts items already stored as duplicates)."""
     job = ImportJob.objects.select_related("dataset").get(pk=job_id)
     if job.status == ImportJob.Status.DONE:
         return job
-    job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
+    job.status = ImportJob.Status.RUNNING
+    job.started_at = job.started_at or timezone.now()
     job.processed = job.imported = job.duplicates = job.error_count = 0
     job.errors = []
-    job.save()
+    job.save(update_fields=["status", "started_at", "processed", "imported", "duplicates", "error_count", "errors"])
     progress = _Progress(job)
     try:
         with ExitStack() as stack:

@@ -150,6 +150,10 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job's life with the broker and its workers (webapp.core.jobs).
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
 
     class Meta:
         ordering = ["-created_at"]
@@ -203,7 +207,12 @@ class PredictionJob(models.Model):
     task_id = models.CharField(max_length=50, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job's life with the broker and its workers (webapp.core.jobs).
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
 
     class Meta:
         ordering = ["-created_at"]

@@ -7,11 +7,12 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import transaction
 
+from webapp.core import jobs
 from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, resolve_server_path
 from webapp.datasets.importing import check_source
 from webapp.datasets.models import Dataset, ImportJob, PredictionJob
-from webapp.datasets.tasks import import_dataset, predict_dataset
+from webapp.datasets.tasks import DATASET_PREDICTION, IMPORT
 
 
 class ImportRejected(ValueError):
@@ -56,17 +57,12 @@ def start_import(
                 )
             check_source(job)
             job.save()
-            transaction.on_commit(lambda: _enqueue(job))
+            jobs.send_after_commit(IMPORT, job.pk)
     except (ArchiveError, readers.FormatError, ImportRejected) as exc:
         if job is not None and job.source:
             job.source.delete(save=False)
         raise ImportRejected(str(exc)) from None
     return job
-
-
-def _enqueue(job: ImportJob) -> None:
-    result = import_dataset.apply_async(args=[job.pk], queue="cpu")
-    ImportJob.objects.filter(pk=job.pk).update(task_id=result.id)
 
 
 class PredictionRejected(ValueError):
@@ -94,10 +90,5 @@ def start_prediction(dataset: Dataset, user=None) -> PredictionJob:
         job = PredictionJob.objects.create(
             dataset=dataset, model_version=version, total=dataset.items.count(), created_by=user
         )
-        transaction.on_commit(lambda: _enqueue_prediction(job))
+        jobs.send_after_commit(DATASET_PREDICTION, job.pk)
     return job
-
-
-def _enqueue_prediction(job: PredictionJob) -> None:
-    result = predict_dataset.apply_async(args=[job.pk], queue="cpu")
-    PredictionJob.objects.filter(pk=job.pk).update(task_id=result.id)

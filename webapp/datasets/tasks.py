@@ -1,28 +1,47 @@
 """Dataset tasks: importing an uploaded file (`datasets.import`) and predicting every item (`datasets.predict`).
 
-Each loads its job row, does the work through the app's own modules (imported inside the body, so
-the services that send these tasks can import this module at their top) and is safe to run twice.
+Each claims its job row first (webapp.core.jobs: a duplicate message is a no-op), beats while it
+works, and does the work through the app's own modules (imported inside the body, so the services
+that send these tasks can import this module at their top). A re-run after a dead worker is safe.
 """
 
+from webapp.core import jobs
 from worker.celery_app import app
+
+SKIPPED = "skipped: finished, taken by a live worker, or deleted"
 
 
 @app.task(name="datasets.import", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
 def import_dataset(job_id: int) -> dict:
     """Import one uploaded dataset file; re-running the same job is safe (see run_import)."""
+    from django.utils import timezone
+
     from webapp.datasets.importing import run_import
 
-    job = run_import(job_id)
+    if not jobs.claim(IMPORT, job_id, started_at=timezone.now()):
+        return {"job": job_id, "status": SKIPPED}
+    with jobs.heartbeat(IMPORT, job_id):
+        job = run_import(job_id)
     return {"status": job.status, "imported": job.imported, "duplicates": job.duplicates, "errors": job.error_count}
 
 
 @app.task(name="datasets.predict", time_limit=12 * 3600, soft_time_limit=12 * 3600 - 60)
 def predict_dataset(job_id: int) -> dict:
     """Classify a dataset's items with the job's model version; re-running skips answered items."""
+    from django.utils import timezone
+
     from webapp.datasets.predicting import run_prediction
     from worker.pipelines import single_thread
 
+    if not jobs.claim(DATASET_PREDICTION, job_id, started_at=timezone.now()):
+        return {"job": job_id, "status": SKIPPED}
     # One thread: the cpu queue's other jobs (uploads, imports) share the machine's cores.
-    with single_thread():
+    with jobs.heartbeat(DATASET_PREDICTION, job_id), single_thread():
         job = run_prediction(job_id)
     return {"job": job_id, "status": job.status, "processed": job.processed, "total": job.total}
+
+
+IMPORT = jobs.register(jobs.JobKind("dataset import", "datasets.ImportJob", import_dataset, queue="cpu"))
+DATASET_PREDICTION = jobs.register(
+    jobs.JobKind("dataset prediction", "datasets.PredictionJob", predict_dataset, queue="cpu")
+)

@@ -52,9 +52,24 @@ def check_database() -> Check:
 @_timed
 def check_broker() -> Check:
     kind = settings.APP["BROKER_KIND"]
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=0, timeout=2)
+            conn.default_channel  # noqa: B018 - opening a channel makes Redis answer a command
+    except Exception as exc:
+        return Check(False, _broker_trouble(exc), details={"kind": kind})
     return Check(True, f"{kind} broker reachable", details={"kind": kind})
+
+
+def _broker_trouble(exc: Exception) -> str:
+    """Why the broker failed, in words: refused (not running) or silent (paused, overloaded)."""
+    text = f"{type(exc).__name__}: {exc}"
+    if "refused" in text.lower():
+        return f"the broker refuses connections (is it running?): {text}"
+    if "timeout" in text.lower() or "timed out" in text.lower():
+        limit = settings.APP["BROKER_TIMEOUT_SECONDS"]
+        return f"the broker did not answer within {limit:g} s (paused or overloaded?): {text}"
+    return f"the broker cannot be used: {text}"
 
 
 def send_pings(queues: list[str]) -> dict:
@@ -109,13 +124,24 @@ def run_all_checks() -> dict:
         # A CPU worker is required (predictions need it); a GPU worker is optional on one machine.
         start = time.perf_counter()
         deadline = time.monotonic() + settings.APP["HEALTH_WORKER_TIMEOUT"]
-        sent = send_pings(list(WORKER_QUEUES))
+        try:
+            sent = send_pings(list(WORKER_QUEUES))
+        except Exception as exc:  # reachable a moment ago, silent now: say so instead of a 500
+            checks["broker"] = Check(False, _broker_trouble(exc), details={"kind": settings.APP["BROKER_KIND"]})
+            return _report(checks | _not_tried())
         for queue, required in WORKER_QUEUES.items():  # the waits overlap: one deadline for all
             check = check_worker(queue, sent[queue], deadline, required)
             check.latency_ms = round((time.perf_counter() - start) * 1000, 1)
             checks[f"worker_{queue}"] = check
     else:
-        skipped = "not tried: the broker is unreachable"
-        checks["worker_cpu"] = Check(False, skipped)
-        checks["worker_gpu"] = Check(False, skipped, required=False)
+        checks |= _not_tried()
+    return _report(checks)
+
+
+def _not_tried() -> dict[str, Check]:
+    skipped = "not tried: the broker is unreachable"
+    return {"worker_cpu": Check(False, skipped), "worker_gpu": Check(False, skipped, required=False)}
+
+
+def _report(checks: dict[str, Check]) -> dict:
     return {"status": overall_status(checks), "checks": {name: asdict(c) for name, c in checks.items()}}

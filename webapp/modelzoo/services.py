@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from webapp.core.jobs import publish
 from webapp.modelzoo.models import ModelVersion, Promotion
 from webapp.modelzoo.tasks import evaluate_model_version
 
@@ -144,7 +145,10 @@ def queue_evaluation(version: ModelVersion) -> None:
 
 
 def _send_evaluation(version_id: int) -> None:
-    evaluate_model_version.apply_async(args=[version_id], queue="cpu")
+    """Send the evaluation; if the broker refuses, forget the queuing so a later view queues it again."""
+    what = f"evaluation of model version {version_id}"
+    if publish(evaluate_model_version, version_id, queue="cpu", what=what) is None:
+        ModelVersion.objects.filter(pk=version_id).update(evaluation_queued_at=None)
 
 
 def queue_first_evaluations() -> int:

@@ -59,6 +59,7 @@ class TrainingRun(models.Model):
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=50, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
 
     model_version = models.ForeignKey(
         "modelzoo.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_runs"

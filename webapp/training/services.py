@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.core import jobs
 from webapp.training.models import TrainingRun
-from webapp.training.tasks import train_run
+from webapp.training.tasks import TRAINING
 
 # A worker renews its lease every HEARTBEAT_SECONDS; a lease not renewed for LEASE_SECONDS
 # belongs to a dead worker, and another worker may take the run over.
@@ -51,13 +52,13 @@ def launch_run(*, user, name: str, datasets, label_sources: list[str], architect
             config=config, created_by=user,
         )  # fmt: skip
         run.datasets.set(datasets)
-        transaction.on_commit(lambda: enqueue(run))
+        jobs.send_after_commit(TRAINING, run.pk)
     return run
 
 
-def enqueue(run: TrainingRun) -> None:
-    result = train_run.apply_async(args=[run.pk], queue=run.queue)
-    TrainingRun.objects.filter(pk=run.pk).update(task_id=result.id)
+def enqueue(run: TrainingRun) -> bool:
+    """Send the run's task now; False when the broker refused (the run stays queued for the sweeper)."""
+    return jobs.send(TRAINING, run.pk)
 
 
 def cancel_run(run: TrainingRun) -> TrainingRun:

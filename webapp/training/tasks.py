@@ -5,6 +5,8 @@ time), does nothing for a finished run, and resumes from the run's last checkpoi
 worker starts, it sends the task again for every run left running, because the embedded
 filesystem broker loses a message whose worker was killed (Redis would only hand it back
 after its visibility timeout); a copy that meets a live lease waits for it and then gives up.
+The job sweeper (webapp.core.jobs) also re-sends a run queued too long or whose lease ran out,
+and fails one that JOB_MAX_ATTEMPTS workers took up without finishing.
 """
 
 import os
@@ -12,6 +14,7 @@ import socket
 
 from celery.signals import worker_ready
 
+from webapp.core import jobs
 from worker.celery_app import app
 
 # How often a copy that found the run held comes back to check the lease before giving up.
@@ -33,6 +36,15 @@ def train_run(self, run_id: int) -> dict:
     if run is None:
         return {"run": run_id, "status": "already finished"}
     return {"run": run_id, "status": running.execute(run, owner)}
+
+
+TRAINING = jobs.register(
+    jobs.JobKind(
+        "training run", "training.TrainingRun", train_run, queue=None, pending="queued",
+        running=("running", "evaluating"), heartbeat_field="lease_expires_at", lease=True,
+        fail_fields={"lease_owner": "", "lease_expires_at": None},
+    )
+)  # fmt: skip
 
 
 @worker_ready.connect

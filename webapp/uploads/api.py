@@ -55,8 +55,18 @@ def _refuse_oversized_body(request) -> None:
         raise PayloadTooLarge(f"the request is {megabytes(declared)}; the photo limit is {megabytes(limit)}")
 
 
+def _refuse_several_photos(request) -> None:
+    """A request holds one photo: refusing several beats silently keeping only the last one."""
+    count = len(request.FILES.getlist("image"))
+    if count > 1:
+        raise ValidationError(
+            {"image": [f"one photo per request; this one has {count} 'image' files. Send each in its own request."]}
+        )
+
+
 def _accept_upload(request) -> Upload:
     _refuse_oversized_body(request)
+    _refuse_several_photos(request)
     data = UploadCreateSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     if not request.user.is_authenticated and not request.session.session_key:
@@ -94,16 +104,25 @@ class PredictView(APIView):
     def post(self, request):
         upload = _accept_upload(request)
         wait = settings.APP["PREDICT_WAIT_SECONDS"]
-        if upload.width * upload.height <= SYNC_MAX_PIXELS and wait > 0:
+        # Not sent (broker down): nobody will answer soon, so hand back the pending job at once.
+        if upload.width * upload.height <= SYNC_MAX_PIXELS and wait > 0 and services.prediction_was_sent(upload):
             upload = services.wait_until_finished(upload, timeout=wait)
-        if upload.status == Upload.Status.FAILED:
-            raise PredictionFailed(f"upload {upload.pk}: {upload.message}")
-        code = status.HTTP_200_OK if upload.status == Upload.Status.DONE else status.HTTP_202_ACCEPTED
-        return Response(_upload_body(upload), status=code)
+        return _job_response(upload, status.HTTP_200_OK if upload.status == Upload.Status.DONE else None)
+
+
+def _job_response(upload: Upload, code: int | None = None) -> Response:
+    """422 for a job that already failed; otherwise `code`, or 202 for a job still to be done."""
+    upload.refresh_from_db()
+    if upload.status == Upload.Status.FAILED:
+        raise PredictionFailed(f"upload {upload.pk}: {upload.message}")
+    return Response(_upload_body(upload), status=code or status.HTTP_202_ACCEPTED)
 
 
 class UploadListCreateView(generics.ListCreateAPIView):
-    """GET: your uploads (admins: all), newest first, with filters. POST: queue a photo, 202 + the job."""
+    """GET: your uploads (admins: all), newest first, with filters.
+
+    POST: queue one photo, 202 + the job (422 if it already failed; 400 for several photos at once).
+    """
 
     permission_classes = [MayUseDemo]
     serializer_class = UploadSerializer
@@ -125,8 +144,7 @@ class UploadListCreateView(generics.ListCreateAPIView):
 
     @extend_schema(request={"multipart/form-data": UploadCreateSerializer}, responses={202: UploadSerializer})
     def post(self, request, *args, **kwargs):
-        upload = _accept_upload(request)
-        return Response(_upload_body(upload), status=status.HTTP_202_ACCEPTED)
+        return _job_response(_accept_upload(request))
 
     def get_queryset(self):
         params = self.request.query_params

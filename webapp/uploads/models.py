@@ -54,6 +54,8 @@ class Upload(models.Model):
         "modelzoo.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="uploads"
     )
     attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     timings_ms = models.JSONField(default=dict, blank=True, help_text="pipeline stages of the last run")

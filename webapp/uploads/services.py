@@ -19,11 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from webapp.core import jobs
 from webapp.core.images import BadImageError, inspect_image
 from webapp.core.sizes import megabytes
 from webapp.datasets.models import Dataset, Item, Label, item_image_path
 from webapp.uploads.models import Face, Upload, face_file_path, photo_path
-from webapp.uploads.tasks import predict_upload
+from webapp.uploads.tasks import UPLOAD_PREDICTION
 
 # EXIF orientations that turn the picture a quarter: the upright size swaps width and height.
 QUARTER_TURNS = {5, 6, 7, 8}
@@ -73,7 +74,7 @@ def create_upload(file, *, owner=None, session_key: str = "") -> Upload:
     except BaseException:
         default_storage.delete(name)  # no row, so no file either
         raise
-    transaction.on_commit(lambda: enqueue_prediction(upload))
+    jobs.send_after_commit(UPLOAD_PREDICTION, upload.pk)
     return upload
 
 
@@ -92,16 +93,9 @@ def _upright_size(data: bytes, width: int, height: int) -> tuple[int, int]:
     return (height, width) if orientation in QUARTER_TURNS else (width, height)
 
 
-def enqueue_prediction(upload: Upload) -> None:
-    """Send the upload's prediction to the `cpu` queue (called once its row is committed)."""
-    try:
-        result = predict_upload.apply_async(args=[upload.pk], queue="cpu")
-    except Exception as exc:  # broker unreachable: say so on the job instead of leaving it pending forever
-        record_failure(upload.pk, f"the prediction could not be queued: {exc}")
-        upload.refresh_from_db()
-        return
-    Upload.objects.filter(pk=upload.pk).update(task_id=result.id)
-    upload.task_id = result.id
+def prediction_was_sent(upload: Upload) -> bool:
+    """Whether the upload's task reached the broker (False: it waits, pending, for the sweeper)."""
+    return jobs.was_sent(UPLOAD_PREDICTION, upload.pk)
 
 
 def wait_until_finished(upload: Upload, timeout: float, poll: float = 0.05) -> Upload:
@@ -118,15 +112,11 @@ def wait_until_finished(upload: Upload, timeout: float, poll: float = 0.05) -> U
 
 
 def start_prediction(upload_id: int) -> Upload | None:
-    """Mark the upload running (a re-delivered task counts another attempt); None if it was deleted."""
-    updated = Upload.objects.filter(pk=upload_id).update(
-        status=Upload.Status.RUNNING, started_at=timezone.now(), message=""
-    )
-    if not updated:
+    """Claim the upload for this worker and return it; None for a duplicate, finished or deleted job."""
+    now = timezone.now()
+    if not jobs.claim(UPLOAD_PREDICTION, upload_id, started_at=now, message=""):
         return None
-    upload = Upload.objects.get(pk=upload_id)
-    Upload.objects.filter(pk=upload_id).update(attempts=upload.attempts + 1)
-    return upload
+    return Upload.objects.get(pk=upload_id)
 
 
 def record_failure(upload_id: int, message: str) -> None:

@@ -1,8 +1,10 @@
 """The upload task: one uploaded photo through the active model's face pipeline (`uploads.predict`).
 
-`uploads.predict` is safe to receive twice: a second run replaces the first run's faces in one
-transaction (see webapp.uploads.services.record_prediction). What is wrong with the photo is
-recorded on the upload as a message, not retried; a photo without faces is a success with none.
+`uploads.predict` is safe to receive twice: it claims the upload's row first (webapp.core.jobs), so
+a duplicate message for a pending, running or finished upload does nothing; a re-run after a dead
+worker replaces that run's faces in one transaction (webapp.uploads.services.record_prediction).
+What is wrong with the photo is recorded on the upload as a message, not retried; a photo without
+faces is a success with none.
 """
 
 import logging
@@ -11,6 +13,7 @@ import time
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
+from webapp.core import jobs
 from worker import pipelines
 from worker.celery_app import app
 
@@ -18,16 +21,31 @@ TIME_LIMIT = 300
 log = logging.getLogger(__name__)
 
 
-@app.task(name="uploads.predict", time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 20)
+@app.task(
+    name="uploads.predict", time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 20,
+    acks_late=True, reject_on_worker_lost=True,
+)  # fmt: skip
 def predict_upload(upload_id: int) -> dict:
+    from webapp.uploads import services
+
+    upload = services.start_prediction(upload_id)
+    if upload is None:
+        gone = not services.Upload.objects.filter(pk=upload_id).exists()
+        return {"upload": upload_id, "status": "gone" if gone else "skipped: finished or taken by a live worker"}
+    with jobs.heartbeat(UPLOAD_PREDICTION, upload_id):
+        return _predict(upload)
+
+
+UPLOAD_PREDICTION = jobs.register(jobs.JobKind("upload prediction", "uploads.Upload", predict_upload, queue="cpu"))
+
+
+def _predict(upload) -> dict:
     from ml.faces.images import InvalidImageError
     from ml.faces.weights import MissingWeightsError
     from webapp.modelzoo.services import PromotionError, active_version
     from webapp.uploads import services
 
-    upload = services.start_prediction(upload_id)
-    if upload is None:
-        return {"upload": upload_id, "status": "gone"}
+    upload_id = upload.pk
     try:
         version = active_version()  # asked per job: a promotion applies from the next photo on
         pipeline = pipelines.pipeline_for(version)

@@ -1,9 +1,11 @@
 """The uploads.predict task run in this process: idempotent, failures recorded, promotions followed."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from tests.checkpoints import write_tiny_checkpoint
 from tests.webapp.uploads.conftest import PHOTOS
@@ -27,10 +29,22 @@ def files_of(face: Face) -> list[Path]:
     return [Path(face.crop.path), Path(face.saliency.path)]
 
 
-def test_running_twice_replaces_the_faces_and_keeps_corrections(upload, admin_user, django_capture_on_commit_callbacks):
+def test_a_duplicate_message_for_a_finished_upload_does_nothing(upload):
+    assert predict_upload(upload.pk)["status"] == "done"
+    faces = set(Face.objects.filter(upload=upload).values_list("pk", flat=True))
+    assert predict_upload(upload.pk)["status"].startswith("skipped")
+    upload.refresh_from_db()
+    assert upload.attempts == 1 and set(Face.objects.filter(upload=upload).values_list("pk", flat=True)) == faces
+
+
+def test_a_run_after_a_dead_worker_replaces_the_faces_and_keeps_corrections(
+    upload, admin_user, django_capture_on_commit_callbacks
+):
     predict_upload(upload.pk)
     first = list(Face.objects.filter(upload=upload))
     services.correct_face(first[0], user=admin_user, emotion="sad")
+    # As if a second run had started and its worker died: running, heartbeat long stopped.
+    Upload.objects.filter(pk=upload.pk).update(status="running", heartbeat_at=timezone.now() - dt.timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
         result = predict_upload(upload.pk)
     assert result["status"] == "done" and result["faces"] == 2
@@ -42,6 +56,7 @@ def test_running_twice_replaces_the_faces_and_keeps_corrections(upload, admin_us
     assert all(p.exists() for f in second for p in files_of(f))
     upload.refresh_from_db()
     assert upload.attempts == 2 and upload.status == "done" and upload.timings_ms["total"] > 0
+    assert upload.heartbeat_at is not None
 
 
 def test_a_photo_without_faces_is_done_with_none(admin_client, queue_only, post_photo):
@@ -62,12 +77,13 @@ def test_a_deleted_upload_is_skipped():
     assert predict_upload(123456) == {"upload": 123456, "status": "gone"}
 
 
-def test_a_promotion_is_used_from_the_next_job_on(upload, admin_user):
+def test_a_promotion_is_used_from_the_next_job_on(upload, admin_user, admin_client, post_photo):
     predict_upload(upload.pk)
     bundled = modelzoo.active_version()
     path = write_tiny_checkpoint(Path(settings.MEDIA_ROOT) / "models" / "run-9" / "best.pt", seed=9)
     trained, _ = modelzoo.register_checkpoint(path, source=ModelVersion.Source.TRAINED)
     modelzoo.promote(trained, admin_user)
+    upload = Upload.objects.get(pk=post_photo(admin_client, PHOTOS / "fer_two_faces.png").json()["id"])
     predict_upload(upload.pk)
     upload.refresh_from_db()
     assert upload.model_version == trained
