@@ -102,8 +102,8 @@ def run_detector(detector, photos, marks, variant_list) -> dict:
     return {"matched": set(matched), "faces": face_id, "false": false, "ms": ms, "errors": errors}
 
 
-def letterboxed_ms(detector, landmarker, photos, runs: int = 1) -> list[float]:
-    """Detection + mapped-box landmarks per photo, each photo fitted into a 640x480 grey canvas."""
+def letterboxed_ms(detector, landmarker, photos, runs: int = 1) -> list[list[float]]:
+    """Detection + mapped-box landmarks, `runs` times per photo, each photo fitted into a 640x480 grey canvas."""
     times = []
     for photo in photos:
         image = photo["image"]
@@ -111,11 +111,13 @@ def letterboxed_ms(detector, landmarker, photos, runs: int = 1) -> list[float]:
         small = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)))
         canvas = np.full((480, 640, 3), 128, np.uint8)
         canvas[: small.shape[0], : small.shape[1]] = small
+        runs_ms = []
         for _ in range(runs):
             start = time.perf_counter()
             for det in detector.detect(canvas):
                 landmarker.predict(canvas, dlib_style_box(det, detector.name))
-            times.append((time.perf_counter() - start) * 1000.0)
+            runs_ms.append((time.perf_counter() - start) * 1000.0)
+        times.append(runs_ms)
     return times
 
 
@@ -139,10 +141,14 @@ def main() -> None:
     parser.add_argument("--cnn-limit", type=int, default=100, help="dlib_cnn takes ~1-2 s a photo: first N images")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--timing-only", action="store_true", help="only the 640x480 timing of the default")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
     photos = load_photos(args.data, args.limit)
     marks = landmarkers()
+    if args.timing_only:
+        print(json.dumps(timing(marks, photos)))
+        return
     results = {}
     # dlib's own detector with dlib's landmarks: the reference every other detector is compared with.
     reference = run_detector(create_detector("dlib"), photos, marks, variants("dlib", list(marks)))
@@ -170,17 +176,23 @@ def main() -> None:
         }
         print(f"{name}: done", file=sys.stderr)
     dlib_own = error_stats(list(reference["errors"]["dlib (raw box)"].values()))
-    default = create_detector("yunet")
-    times = letterboxed_ms(default, marks["dlib"], photos[:200], runs=3)
-    summary = {
-        "dlib_own_boxes_error": dlib_own,
-        "default_640x480_ms": {"p50": round(statistics.median(times), 1), "p95": round(np.percentile(times, 95), 1)},
-        "targets": TARGETS,
-    }
+    summary = {"dlib_own_boxes_error": dlib_own, **timing(marks, photos), "targets": TARGETS}
     if args.json:
         print(json.dumps({"detectors": results, **summary}, indent=2))
     else:
         print(markdown(results, summary))
+
+
+def timing(marks, photos) -> dict:
+    times = letterboxed_ms(create_detector("yunet"), marks["dlib"], photos[:200], runs=3)
+    return {
+        "default_640x480_ms": {
+            "p50": round(float(np.median(times)), 1),
+            "p95": round(float(np.percentile(times, 95)), 1),
+            # The least of each photo's runs: the cost without other processes' interruptions.
+            "p50_best_of_runs": round(float(np.median(np.min(times, axis=1))), 1),
+        },
+    }
 
 
 def markdown(results: dict, summary: dict) -> str:
@@ -202,7 +214,10 @@ def markdown(results: dict, summary: dict) -> str:
     lines.append("")
     lines.append(f"dlib's landmarks from dlib's own boxes (faces dlib finds): mean {own['mean']:.2%}, n {own['n']}")
     t = summary["default_640x480_ms"]
-    lines.append(f"default (yunet + mapped dlib), photos letterboxed to 640x480: p50 {t['p50']} ms, p95 {t['p95']} ms")
+    lines.append(
+        f"default (yunet + mapped dlib), photos letterboxed to 640x480: p50 {t['p50']} ms, p95 {t['p95']} ms, "
+        f"p50 of each photo's best of 3 runs {t['p50_best_of_runs']} ms"
+    )
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ landmark error on all faces the detector finds, before and after the mapping.
 
 Box-only mapping (every detector): centre = box centre + (a*w, b*h), side = c*w + d*h.
 Five-point mapping (YuNet): with E the eyes' midpoint, M the mouth corners' midpoint, D = M - E,
-centre = E + (p*Dx + q*Dy... ) -- see `ml.faces.box_mapping.from_points`; side = r*|eyes| + s*|D|.
+centre = E + (kx*Dx, ky*Dy), side = r*|eyes| + s*|D| (`ml.faces.box_mapping.PointsMapping`).
 """
 
 import argparse

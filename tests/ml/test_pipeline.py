@@ -225,6 +225,7 @@ def test_cli_table_and_saved_crops(checkpoint, capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0
     assert "1 face " in out and "valence/arousal: derived" in out and "time:" in out
+    assert "faces of 20 px and more searched" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["astronaut_face1.png", "astronaut_face1_saliency.png"]
 
 

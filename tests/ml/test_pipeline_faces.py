@@ -78,3 +78,16 @@ def test_a_bad_sharpness_setting_names_itself(monkeypatch):
     monkeypatch.setenv("FER_MIN_FACE_SHARPNESS", "crisp")
     with pytest.raises(ValueError, match="FER_MIN_FACE_SHARPNESS must be a number"):
         Pipeline(classify=False)
+
+
+def test_small_faces_survive_in_a_large_photo(faces_only):
+    # The group photo in the middle of a 2400x1500 picture: its faces stay 30-60 px, 2% of the width.
+    canvas = np.full((1500, 2400, 3), 170, np.uint8)
+    canvas[500:1000, 800:1600] = photo("helen_group.jpg")
+
+    result = faces_only.analyze(canvas)
+
+    # 3.6 MP searched at 1.05x, not 1.5x (4 MP budget): the report says 29 px, and all ten are found.
+    assert result.detection.min_face_px == 29 and len(result.faces) == 10
+    for x, y, w, h in FACES["helen_group.jpg"]:
+        assert max(iou(f.box, (x + 800, y + 500, w, h)) for f in result.faces) > 0.3

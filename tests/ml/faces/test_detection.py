@@ -130,3 +130,14 @@ def test_blazeface_runs_from_local_weight_and_anchor_files(no_downloads, tmp_pat
     found = detector.detect(photo("astronaut.jpg"))
 
     assert detector.name == "blazeface" and found == []
+
+
+@pytest.mark.parametrize(("name", "height", "width", "expected"), [
+    ("opencv", 480, 640, 72),  # Haar keeps its relative minimum: 15% of the shorter side
+    ("opencv", 3000, 4000, 450),  # searched at 640x480: 72 px there, 450 in the photo
+    ("dlib", 480, 640, 40),  # its 80 px window on a copy upsampled once
+    ("yunet", 480, 640, 20),  # FER_MIN_FACE_PX
+])  # fmt: skip
+def test_each_detector_says_the_smallest_face_it_looks_for(monkeypatch, name, height, width, expected):
+    monkeypatch.delenv("FER_MIN_FACE_PX", raising=False)
+    assert create_detector(name).min_face_px(height, width) == expected
