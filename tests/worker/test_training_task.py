@@ -12,7 +12,7 @@ from tests.processes import celery_worker
 from webapp.modelzoo.models import ModelVersion
 from webapp.training.models import TrainingRun
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 FER2013 = Path(__file__).resolve().parents[1] / "fixtures" / "fer" / "fer2013"
 

@@ -22,6 +22,7 @@ def make_run(datasets, **config) -> TrainingRun:
     return run
 
 
+@pytest.mark.slow
 def test_a_run_trains_registers_and_evaluates_on_every_compatible_dataset(fer2013, ferplus):
     run = make_run([fer2013])
     claimed = services.claim(run.pk, "me", "host-a", running.device_description())
@@ -66,6 +67,7 @@ def test_a_finished_run_is_never_taken_up_again(fer2013):
     assert services.claim(run.pk, "other", "host", "cpu") is None
 
 
+@pytest.mark.slow
 def test_a_resumed_run_continues_after_its_last_checkpoint(fer2013):
     run = make_run([fer2013], epochs=1)
     assert running.execute(services.claim(run.pk, "a", "h", "cpu"), "a") == "done"
@@ -101,6 +103,7 @@ def test_bad_settings_fail_the_run_with_a_message(fer2013):
     assert run.status == "failed" and "input_size >= 32" in run.message and run.lease_owner == ""
 
 
+@pytest.mark.slow
 def test_task_both_trains_a_valence_arousal_head_and_reports_its_ccc(fer2013):
     run = make_run([fer2013], epochs=1)
     TrainingRun.objects.filter(pk=run.pk).update(task=TrainingRun.Task.BOTH)
@@ -120,6 +123,7 @@ def run_task(datasets, task, **config) -> TrainingRun:
     return run
 
 
+@pytest.mark.slow
 def test_task_va_trains_on_annotated_va_and_is_evaluated_on_it(affectnet, fer2013):
     from tests.webapp.training.conftest import hold_out
 
@@ -138,6 +142,7 @@ def test_task_va_trains_on_annotated_va_and_is_evaluated_on_it(affectnet, fer201
     assert "evaluated on affectnet-tiny/val: va_ccc" in run.log_tail
 
 
+@pytest.mark.slow
 def test_task_keypoints_trains_on_kaggle_keypoints_and_reports_their_rmse(facial_keypoints, fer2013):
     from tests.webapp.training.conftest import hold_out
 
@@ -151,6 +156,7 @@ def test_task_keypoints_trains_on_kaggle_keypoints_and_reports_their_rmse(facial
     assert evaluation.metrics["keypoint_rmse"] > 0 and evaluation.metrics["keypoints_evaluated"] == 15
 
 
+@pytest.mark.slow
 def test_task_both_learns_annotated_va_where_the_data_has_it(affectnet):
     from tests.webapp.training.conftest import hold_out
 
