@@ -23,6 +23,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 
 from webapp.accounts import roles
 
@@ -89,6 +90,15 @@ def labeling_refusal(user, session) -> str | None:
     if not session.is_open and labeling_sessions_for_open_or_closed(user).filter(pk=session.pk).exists():
         return "closed"
     return "hidden"
+
+
+def require_may_label(user, session) -> None:
+    """Pages and API alike: Http404 for a session that is none of theirs, PermissionDenied when it is closed."""
+    refusal = labeling_refusal(user, session)
+    if refusal == "closed":
+        raise PermissionDenied("this session is closed")
+    if refusal:
+        raise Http404("no such labeling session")
 
 
 def labeling_sessions_for_open_or_closed(user) -> QuerySet:
