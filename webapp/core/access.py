@@ -42,17 +42,9 @@ def visible_uploads(user, session_key: str | None) -> QuerySet:
     return Upload.objects.none()
 
 
-# ---- datasets, models, training: admins only --------------------------------------------------
-
-
-def may_see_datasets(user) -> bool:
-    """Datasets, items, labels, imports, predictions and exports; the corrections dataset too."""
-    return roles.is_admin(user)
-
-
-def may_see_models(user) -> bool:
-    """Model versions, promotions, evaluations and their figures, checkpoints, training runs."""
-    return roles.is_admin(user)
+# ---- datasets, models, training: admins only ---------------------------------------------------
+# Every page of theirs is an `admin_page` (below) and every API view has `IsAdmin`: both ask
+# roles.is_admin, the corrections dataset and every stored file of theirs included.
 
 
 # ---- labeling ---------------------------------------------------------------------------------
