@@ -60,8 +60,9 @@ def _items_of(live_app, image_urls: list[str]) -> list[int]:
     out = _shell(live_app, "from webapp.labeling.models import Assignment\n"
                            f"rows = Assignment.objects.filter(pk__in={ids!r})\n"
                            "items = dict(rows.values_list('pk', 'session_item__item_id'))\n"
-                           f"print(*[items[i] for i in {ids!r}])")  # fmt: skip
-    return [int(part) for part in out.split()]
+                           f"print('items:', *[items[i] for i in {ids!r}])")  # fmt: skip
+    line = next(line for line in out.splitlines() if line.startswith("items:"))  # the shell may say more
+    return [int(part) for part in line.split()[1:]]
 
 
 def _label(browser, live_app, username: str, session_id: str, keys: list[str]) -> list[int]:

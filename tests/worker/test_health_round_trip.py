@@ -18,7 +18,8 @@ def test_ping_task_runs_on_the_worker(worker):
     assert reply["queue_delay_ms"] >= 0
 
 
-def test_health_api_is_ok_with_a_worker(worker, api_client):
+def test_health_api_is_ok_with_a_worker(worker, api_client, admin_user):
+    api_client.force_authenticate(admin_user)  # messages and details are for admins
     response = api_client.get("/api/health/")
     assert response.status_code == 200, response.json()
     report = response.json()

@@ -12,13 +12,6 @@ class IsAdmin(BasePermission):
         return roles.is_admin(request.user)
 
 
-class IsAnnotator(BasePermission):
-    message = "Only annotators may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return roles.is_annotator(request.user)
-
-
 class MayUseDemo(BasePermission):
     message = "Log in to use the demo; anonymous use is turned off on this site."
 

@@ -23,6 +23,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 
 from webapp.accounts import roles
 
@@ -41,17 +42,9 @@ def visible_uploads(user, session_key: str | None) -> QuerySet:
     return Upload.objects.none()
 
 
-# ---- datasets, models, training: admins only --------------------------------------------------
-
-
-def may_see_datasets(user) -> bool:
-    """Datasets, items, labels, imports, predictions and exports; the corrections dataset too."""
-    return roles.is_admin(user)
-
-
-def may_see_models(user) -> bool:
-    """Model versions, promotions, evaluations and their figures, checkpoints, training runs."""
-    return roles.is_admin(user)
+# ---- datasets, models, training: admins only ---------------------------------------------------
+# Every page of theirs is an `admin_page` (below) and every API view has `IsAdmin`: both ask
+# roles.is_admin, the corrections dataset and every stored file of theirs included.
 
 
 # ---- labeling ---------------------------------------------------------------------------------
@@ -89,6 +82,15 @@ def labeling_refusal(user, session) -> str | None:
     if not session.is_open and labeling_sessions_for_open_or_closed(user).filter(pk=session.pk).exists():
         return "closed"
     return "hidden"
+
+
+def require_may_label(user, session) -> None:
+    """Pages and API alike: Http404 for a session that is none of theirs, PermissionDenied when it is closed."""
+    refusal = labeling_refusal(user, session)
+    if refusal == "closed":
+        raise PermissionDenied("this session is closed")
+    if refusal:
+        raise Http404("no such labeling session")
 
 
 def labeling_sessions_for_open_or_closed(user) -> QuerySet:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -34,11 +34,7 @@ from webapp.labeling.statistics import session_statistics
 def _session_to_label(request, pk: int) -> LabelingSession:
     """The session if the user may label in it now; 404 when it is none of theirs, 403 when closed."""
     session = get_object_or_404(LabelingSession, pk=pk)
-    refusal = access.labeling_refusal(request.user, session)
-    if refusal == "closed":
-        raise PermissionDenied("this session is closed")
-    if refusal:
-        raise NotFound("no such labeling session")
+    access.require_may_label(request.user, session)
     return session
 
 

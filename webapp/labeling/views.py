@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,11 +72,7 @@ def _scatters(stats) -> list[dict]:
 @login_required
 def label_page(request, pk: int):
     session = get_object_or_404(LabelingSession, pk=pk)
-    refusal = access.labeling_refusal(request.user, session)
-    if refusal == "closed":
-        raise PermissionDenied("this session is closed")
-    if refusal:
-        raise Http404("no such labeling session")
+    access.require_may_label(request.user, session)
     keys = [{"key": str(i + 1), "emotion": e} for i, e in enumerate(EMOTIONS)]
     return render(request, "labeling/label.html", {"session": session, "keys": keys})
 
