@@ -129,6 +129,13 @@ def finished_predictions(*logs: Path) -> Counter:
     return found
 
 
+def database_url_for_workers() -> str:
+    """The test database, as a DATABASE_URL for the processes a test starts (SQLite file or PostgreSQL)."""
+    from django.conf import settings
+
+    return getattr(settings, "TEST_DATABASE_URL", None) or f"sqlite:///{settings.TEST_DATABASE_PATH}"
+
+
 def wait_for(condition, what: str, timeout: float, logs=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,8 +2,8 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
+from tests.faults import database_url_for_workers
 from tests.processes import celery_worker
 
 
@@ -16,7 +16,7 @@ def worker(tmp_path_factory, django_db_setup, django_db_blocker):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "webapp.settings",
-        "DATABASE_URL": f"sqlite:///{settings.TEST_DATABASE_PATH}",
+        "DATABASE_URL": database_url_for_workers(),
     }
     log = Path(tmp_path_factory.mktemp("worker")) / "worker.log"
     with celery_worker(env, log) as process:

@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from tests.archives import zip_folder
+from tests.faults import database_url_for_workers
 from tests.processes import celery_worker
 from webapp.modelzoo.models import ModelVersion
 from webapp.training.models import TrainingRun
@@ -23,7 +23,7 @@ def worker_env():
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "webapp.settings",
-        "DATABASE_URL": f"sqlite:///{settings.TEST_DATABASE_PATH}",
+        "DATABASE_URL": database_url_for_workers(),
     }
 
 
