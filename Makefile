@@ -25,6 +25,8 @@ up: install
 test: install system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	# The concurrency, job and worker tests once more, on PostgreSQL (started for the run).
+	$(BIN)/python -m pytest --ds tests.settings_postgres tests/webapp/labeling/test_services.py tests/webapp/test_jobs.py tests/worker
 
 lint: install
 	$(BIN)/ruff check .
