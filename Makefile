@@ -28,6 +28,8 @@ test: install system-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	# The concurrency, job and worker tests once more, on PostgreSQL (started for the run).
+	$(BIN)/python -m pytest --ds tests.settings_postgres tests/webapp/labeling/test_services.py tests/webapp/test_jobs.py tests/worker
 
 # No browser, no worker process: the unit and API tests, for the edit-test loop.
 test-fast: install

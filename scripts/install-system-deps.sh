@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the tests use: Chromium + its driver (browser tests) and redis-server
-# (tests that exercise the Redis broker). Installs only what is missing.
+# Debian packages the tests use: Chromium + its driver (browser tests), redis-server
+# (tests that exercise the Redis broker) and postgresql (the tests that also run on
+# PostgreSQL, tests/settings_postgres.py). Installs only what is missing.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else

@@ -129,6 +129,17 @@ def finished_predictions(*logs: Path) -> Counter:
     return found
 
 
+def database_url_for_workers() -> str:
+    """The test database, as a DATABASE_URL for the processes a test starts (SQLite file or PostgreSQL)."""
+    from django.conf import settings
+    from django.db import connection
+
+    # The connection's name, not the settings': pytest-xdist gives each of its processes its own database.
+    if getattr(settings, "TEST_DATABASE_URL", None):
+        return settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    return f"sqlite:///{connection.settings_dict['NAME']}"
+
+
 def wait_for(condition, what: str, timeout: float, logs=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

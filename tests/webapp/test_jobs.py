@@ -183,3 +183,40 @@ def test_the_sweeper_resends_a_dead_workers_job_and_fails_it_after_the_last_atte
     upload.refresh_from_db()
     assert upload.status == "failed" and upload.message.startswith("gave up after 2 attempts")
     assert upload.finished_at is not None
+
+
+def test_job_settings_come_from_the_environment_and_a_heartbeat_must_fit_the_stale_limit(tmp_path):
+    from webapp.config import ConfigError, load_config
+
+    environ = {"FER_VAR_DIR": str(tmp_path), "JOB_STALE_SECONDS": "3", "JOB_HEARTBEAT_SECONDS": "0.5"}
+    config = load_config(environ)
+    assert (config.job_stale_seconds, config.job_heartbeat_seconds, config.job_max_attempts) == (3, 0.5, 3)
+    with pytest.raises(ConfigError, match="JOB_STALE_SECONDS .* at least twice JOB_HEARTBEAT_SECONDS"):
+        load_config({**environ, "JOB_HEARTBEAT_SECONDS": "2"})
+
+
+def test_an_evaluation_is_a_job_row_measured_once_per_queuing(broker, monkeypatch, django_capture_on_commit_callbacks):
+    from webapp.modelzoo import evaluation, services
+    from webapp.modelzoo.models import EvaluationJob
+    from webapp.modelzoo.tasks import evaluate_model_version
+
+    measured = []
+    monkeypatch.setattr(evaluation, "measure_version", lambda version: measured.append(version.pk) or [])
+    monkeypatch.setattr(evaluate_model_version, "apply_async", broker.publisher(evaluate_model_version))
+    version = services.active_version()
+    broker.refusing = True
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_evaluation(version)
+    job = EvaluationJob.objects.get(pk=version.pk)
+    assert (job.status, job.task_id) == ("pending", "") and job.sent_at is not None  # the sweeper's to send
+
+    evaluate_model_version(version.pk)
+    evaluate_model_version(version.pk)  # a duplicate message
+    assert measured == [version.pk] and EvaluationJob.objects.get(pk=version.pk).status == "done"
+
+    broker.refusing = False
+    with django_capture_on_commit_callbacks(execute=True):
+        services.queue_evaluation(version)  # queued again: measured again
+    assert broker.sent == [("modelzoo.evaluate", [version.pk], "cpu")]
+    evaluate_model_version(version.pk)
+    assert measured == [version.pk, version.pk]

@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults import database_url_for_workers
 from tests.processes import celery_worker
-
-
-def _test_database_path() -> str:
-    """The test database's file (pytest-xdist suffixes the configured name with its worker id)."""
-    from django.db import connection
-
-    return connection.settings_dict["NAME"]
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +20,7 @@ def worker_env(django_db_setup) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "webapp.settings",
-        "DATABASE_URL": f"sqlite:///{_test_database_path()}",
+        "DATABASE_URL": database_url_for_workers(),
     }
 
 

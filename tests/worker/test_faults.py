@@ -12,11 +12,10 @@ second), as an operator could; see docs/configuration.md.
 import os
 
 import pytest
-from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from tests.archives import zip_folder
-from tests.faults import Client, Redis, finished_predictions, kill_tree, wait_for
+from tests.faults import Client, Redis, database_url_for_workers, finished_predictions, kill_tree, wait_for
 from tests.processes import celery_worker, web_server
 from tests.worker.test_training_task import FER2013
 from webapp.datasets.models import Dataset, ImportJob
@@ -45,7 +44,7 @@ def redis(tmp_path):
 
 @pytest.fixture
 def env(redis):
-    database = f"sqlite:///{settings.TEST_DATABASE_PATH}"
+    database = database_url_for_workers()
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings", "DATABASE_URL": database,
             "REDIS_URL": redis.url, **FAST_JOBS}  # fmt: skip
 
@@ -78,7 +77,9 @@ def test_a_killed_worker_loses_no_upload_and_runs_none_twice(client, env, tmp_pa
         wait_for(lambda: uploads.filter(status="done").count() == count, "every upload done", 180,
                  [first_log, second_log])  # fmt: skip
     finished = finished_predictions(first_log, second_log)
-    assert {pk: finished[pk] for pk in ids} == dict.fromkeys(ids, 1)  # none lost, none predicted twice
+    assert all(finished[pk] <= 1 for pk in ids), finished  # none predicted twice
+    # Each finish is logged after its commit: only the kill can fall between the two, for one upload.
+    assert sum(finished[pk] for pk in ids) >= count - 1, finished
     assert Face.objects.filter(upload__in=ids).count() == count  # one face each, no leftovers
     assert uploads.filter(attempts=2).count() >= 1  # the one the killed worker was running
 

@@ -95,3 +95,33 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version} on {self.dataset}/{self.split}"
+
+
+class EvaluationJob(models.Model):
+    """The measuring of one model version (latency, every compatible dataset) as a job row.
+
+    Its primary key is the version's, so the `modelzoo.evaluate` task's one argument, the version
+    id, names the row it claims (webapp.core.jobs). Re-queuing a version reuses its row.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    version = models.OneToOneField(
+        ModelVersion, primary_key=True, on_delete=models.CASCADE, related_name="evaluation_job"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=50, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"evaluation of version {self.version_id} ({self.status})"

@@ -11,9 +11,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from webapp.core.jobs import publish
-from webapp.modelzoo.models import ModelVersion, Promotion
-from webapp.modelzoo.tasks import evaluate_model_version
+from webapp.core import jobs
+from webapp.modelzoo.models import EvaluationJob, ModelVersion, Promotion
+from webapp.modelzoo.tasks import EVALUATION
 
 BUNDLED_DIR = "models"
 # The bundled model that answers predictions on a fresh install.
@@ -137,18 +137,21 @@ def _json_safe(value):
 
 
 def queue_evaluation(version: ModelVersion) -> None:
-    """Measure the version (latency, every compatible dataset) on a `cpu` worker; re-queuing refreshes it."""
+    """Measure the version (latency, every compatible dataset) on a `cpu` worker; re-queuing refreshes it.
+
+    Its EvaluationJob row is the truth (webapp.core.jobs): a send the broker refuses is retried
+    by the job sweeper; a version being measured right now is not queued a second time.
+    """
     from django.utils import timezone
 
-    ModelVersion.objects.filter(pk=version.pk).update(evaluation_queued_at=timezone.now())
-    transaction.on_commit(lambda: _send_evaluation(version.pk))
-
-
-def _send_evaluation(version_id: int) -> None:
-    """Send the evaluation; if the broker refuses, forget the queuing so a later view queues it again."""
-    what = f"evaluation of model version {version_id}"
-    if publish(evaluate_model_version, version_id, queue="cpu", what=what) is None:
-        ModelVersion.objects.filter(pk=version_id).update(evaluation_queued_at=None)
+    with transaction.atomic():
+        ModelVersion.objects.filter(pk=version.pk).update(evaluation_queued_at=timezone.now())
+        job, created = EvaluationJob.objects.select_for_update().get_or_create(version_id=version.pk)
+        if job.status == EvaluationJob.Status.RUNNING:
+            return
+        if not created:
+            EvaluationJob.objects.filter(pk=job.pk).update(status="pending", attempts=0, message="", finished_at=None)
+        jobs.send_after_commit(EVALUATION, version.pk)
 
 
 def queue_first_evaluations() -> int:

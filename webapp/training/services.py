@@ -96,6 +96,12 @@ def claim(run_id: int, owner: str, host: str, device: str) -> TrainingRun | None
             return None
         if run.lease_owner and run.lease_owner != owner and run.lease_expires_at and run.lease_expires_at > now:
             raise LeaseHeld(run.lease_owner, (run.lease_expires_at - now).total_seconds())
+        limit = settings.APP["JOB_MAX_ATTEMPTS"]
+        if run.attempts >= limit:  # as the job sweeper would (webapp.core.jobs), should a copy come first
+            run.status, run.finished_at, run.lease_owner, run.lease_expires_at = "failed", now, "", None
+            run.message = f"gave up after {limit} attempts: each time, the worker running this run stopped"
+            run.save()
+            return None
         run.lease_owner, run.lease_expires_at = owner, now + dt.timedelta(seconds=LEASE_SECONDS)
         run.attempts += 1
         run.status, run.worker_host, run.device = TrainingRun.Status.RUNNING, host, device

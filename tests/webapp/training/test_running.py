@@ -166,3 +166,26 @@ def test_task_both_learns_annotated_va_where_the_data_has_it(affectnet):
     assert run.data_summary["layout"] == "affectnet_csv" and run.model_version.va_learned
     [evaluation] = Evaluation.objects.filter(model_version=run.model_version)
     assert "accuracy" in evaluation.metrics and evaluation.metrics["va_evaluated"] == 2
+
+
+def test_a_run_whose_workers_kept_dying_is_failed_not_taken_up_again(fer2013):
+    run = make_run([fer2013])
+    gone = timezone.now() - dt.timedelta(minutes=1)
+    runs = TrainingRun.objects.filter(pk=run.pk)
+    runs.update(status="running", attempts=3, lease_owner="dead", lease_expires_at=gone)
+    assert services.claim(run.pk, "next", "host", "cpu") is None
+    run.refresh_from_db()
+    assert run.status == "failed" and run.message.startswith("gave up after 3 attempts") and not run.lease_owner
+
+
+def test_the_job_sweeper_resends_a_run_whose_lease_ran_out(fer2013, sent_tasks):
+    from webapp.core import jobs
+    from webapp.training.tasks import TRAINING
+
+    run = make_run([fer2013])
+    services.claim(run.pk, "dead", "host", "cpu")
+    assert jobs.sweep([TRAINING]).resent == []  # its lease is live
+    gone = timezone.now() - dt.timedelta(minutes=5)
+    TrainingRun.objects.filter(pk=run.pk).update(lease_expires_at=gone, sent_at=gone)
+    assert jobs.sweep([TRAINING]).resent == [("training run", run.pk)]
+    assert sent_tasks == [("training.run", [run.pk], run.queue)]
