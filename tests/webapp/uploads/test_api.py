@@ -316,3 +316,23 @@ def test_the_api_is_in_the_openapi_schema(api_client):
     schema = api_client.get("/api/schema/").content.decode()
     for path in ("/api/predict/", "/api/uploads/{id}/", "/api/faces/{id}/corrections/", "/api/faces/"):
         assert path in schema
+
+
+def test_links_in_api_answers_work_with_the_api_token(alice, bob, predicted):
+    """page_url, image_url, crop_url and saliency_url answer an API client that sends its token, and only the owner."""
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=alice).key
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    body = client.get(f"/api/uploads/{predicted.pk}/").json()
+    face = body["faces"][0]
+    links = [body["page_url"], body["image_url"], face["crop_url"], face["saliency_url"]]
+    assert all(links)
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    stranger = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=bob).key}")
+    assert all(stranger.get(link).status_code == 404 for link in links)
+    assert Client().get(body["image_url"]).status_code == 404
+    bad = Client(HTTP_AUTHORIZATION="Token nope").get(body["image_url"])
+    assert bad.status_code == 401
