@@ -142,6 +142,8 @@ def test_joining_is_throttled(world, settings):
     codes = [APIClient().post(url, {"display_name": f"g{i}"}).status_code for i in range(5)]
     assert codes == [302, 302, 302, 429, 429]
     assert Participant.objects.filter(session=world.session, is_guest=True).count() == 1 + 3
+    again = world.client("guest").get(url)  # a guest opening their own link again goes straight to labeling
+    assert again.status_code == 302 and again.url == f"/labeling/{world.session.pk}/label/"
     cache.clear()
 
 

@@ -81,9 +81,9 @@ def join(request, token: str):
     """The invite link. GET asks for a display name (or offers a logged-in person to join as themselves);
     POST joins: a logged-in person as themselves, anyone else as a new guest of this session only."""
     session = get_object_or_404(LabelingSession, invite_token=token, is_open=True)
-    user = request.user if request.user.is_authenticated and not roles.is_guest(request.user) else None
-    if user is not None and access.may_label(user, session):
+    if access.may_label(request.user, session):  # already in: an annotator, or this session's own guest
         return redirect("labeling:label", pk=session.pk)
+    user = request.user if request.user.is_authenticated and not roles.is_guest(request.user) else None
     form = JoinForm(request.POST or None)
     if request.method != "POST":
         return render(request, "labeling/join.html", {"session": session, "form": form, "member": user})
