@@ -39,6 +39,7 @@
       form.querySelector("button").disabled = false;
     } else if (job.status === "failed") {
       phase.textContent = "Import failed.";
+      bar.hidden = true;
       message.textContent = job.message;
       form.querySelector("button").disabled = false;
     } else {
@@ -50,6 +51,7 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     status.hidden = false;
+    bar.hidden = false;
     message.textContent = "";
     errors.replaceChildren();
     counts.textContent = "";
@@ -67,13 +69,15 @@
         bar.value = 0;
         follow(body.id);
       } else {
-        phase.textContent = "Import refused.";
+        phase.textContent = "Import refused: nothing was stored.";
         message.textContent = body.error ? body.error.message : `HTTP ${request.status}`;
+        bar.hidden = true;  // a full bar after a refusal reads as success
         form.querySelector("button").disabled = false;
       }
     };
     request.onerror = () => {
       phase.textContent = "Upload failed: the server could not be reached.";
+      bar.hidden = true;
       form.querySelector("button").disabled = false;
     };
     request.send(new FormData(form));

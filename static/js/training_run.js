@@ -58,9 +58,13 @@
       const td = document.createElement("td");
       if (e.confusion_png_url) {
         const a = document.createElement("a");
-        a.href = e.confusion_png_url; a.textContent = "PNG";
+        a.href = e.confusion_png_url;
+        a.title = `confusion matrix on ${e.dataset}/${e.split} (open full size)`;
+        const img = document.createElement("img");
+        img.src = e.confusion_png_url; img.alt = `confusion matrix on ${e.dataset}/${e.split}`;
+        img.className = "confusion-thumb"; img.loading = "lazy";
+        a.appendChild(img);
         td.appendChild(a);
-        td.appendChild(document.createTextNode(` ${JSON.stringify(e.confusion)}`));
       }
       tr.appendChild(td);
       return tr;

@@ -49,7 +49,8 @@ def test_a_wrong_file_is_refused_with_a_message(live_app, page, tmp_path):
     page.get_by_label("Dataset name").fill("never-created")
     page.get_by_label("File").set_input_files(not_a_zip)
     page.get_by_role("button", name="Import").click()
-    expect(page.locator("#import-phase")).to_have_text("Import refused.")
+    expect(page.locator("#import-phase")).to_have_text("Import refused: nothing was stored.")
     expect(page.locator("#import-message")).to_contain_text("zip archive")
+    expect(page.locator("#import-progress")).to_be_hidden()  # no full bar after a refusal
     page.reload()
     expect(page.get_by_role("link", name="never-created")).to_have_count(0)

@@ -24,7 +24,7 @@ def test_predict_a_dataset_then_filter_disagreements(live_app, page, tmp_path):
     expect(page.locator(".thumbs .predicted")).to_have_count(21, timeout=120_000)
     expect(page.locator("#prediction-phase")).to_have_text("done")
 
-    disagreeing = page.locator(".thumbs .predicted.disagrees").count()
+    disagreeing = page.locator(".thumbs li.disagrees").count()
     page.get_by_label("model disagrees with label").check()
     page.get_by_role("button", name="Filter").click()
     expect(page.locator(".thumbs img")).to_have_count(disagreeing)

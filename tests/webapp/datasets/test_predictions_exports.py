@@ -124,7 +124,8 @@ def test_dataset_page_filters_and_admin_controls(predicted, fer_small, client, a
     page = client.get(f"/datasets/{fer_small.pk}/", {"disagrees": "true", "labeled": "yes"}).content.decode()
     wrong = sum(p.emotion != p.item.labels.get().emotion for p in ItemPrediction.objects.all())
     assert f"{wrong} items" in page and "Predict with active model" in page and "class-folders.zip" in page
-    assert "model: " in page
+    assert "model: " in page and page.count('<li class="disagrees">') == wrong  # each disagreement outlined
+    assert '<span class="label">label: ' in page  # label and model on their own lines, not run together
     ignored = client.get(f"/datasets/{fer_small.pk}/", {"labeled": "maybe"})
     assert ignored.status_code == 200 and "not understood" in ignored.content.decode()
     client.force_login(annotator)
