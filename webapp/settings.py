@@ -147,6 +147,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, so a file field is `format: binary` in multipart
+    # (an upload), not `format: uri` (a link in an answer): generated clients then send files.
+    "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so `manage.py check --deploy` (which builds the schema) stays clean.
     "ENUM_NAME_OVERRIDES": {
         "LabelSourceEnum": "webapp.datasets.models.Label.Source",
