@@ -38,8 +38,10 @@ def test_train_watch_promote_and_roll_back(live_app, page, tmp_path):
     expect(page.get_by_role("heading", name="New training run")).to_be_visible()
     page.get_by_role("checkbox", name=re.compile(name)).check()
     page.get_by_label("Architecture").select_option("simple_cnn")
-    page.get_by_label("Epochs", exact=True).fill("3")
-    page.get_by_label("Batch size").fill("8")
+    # Enough small steps that the page's 1 s poll sees the bar at two places between 0 and 1 even on
+    # a quiet machine (3 epochs of 8 could finish between two polls).
+    page.get_by_label("Epochs", exact=True).fill("8")
+    page.get_by_label("Batch size").fill("2")
     page.get_by_label("Run name (optional)").fill(f"browser run {name}")
     page.get_by_role("button", name="Launch").click()
 
@@ -68,6 +70,9 @@ def test_train_watch_promote_and_roll_back(live_app, page, tmp_path):
     expect(row).to_be_visible()
     expect(row).to_contain_text("simple_cnn")
     row.get_by_role("button", name="Promote").click()
+    expect(page.locator("#promote-dialog")).to_be_visible()  # the candidate beside the active model first
+    expect(page.locator("#promote-body")).to_contain_text(f"Make browser run {name} the model")
+    page.locator("#promote-confirm").click()
     expect(page.locator("#active-model")).to_contain_text(f"browser run {name}")
     expect(row.locator(".badge")).to_have_text("active")
 
