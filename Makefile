@@ -29,11 +29,11 @@ test: install system-deps
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-# No browser, no worker process: the unit and API tests, for the edit-test loop.
+# No browser, no worker process, no real training run (`slow`): the unit and API tests, for the edit-test loop.
 test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e and not worker"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e and not worker and not slow"
 
 lint: install
 	$(BIN)/ruff check .
