@@ -31,11 +31,11 @@ test: install system-deps
 	# The concurrency, job and worker tests once more, on PostgreSQL (started for the run).
 	$(BIN)/python -m pytest --ds tests.settings_postgres tests/webapp/labeling/test_services.py tests/webapp/test_jobs.py tests/worker
 
-# No browser, no worker process: the unit and API tests, for the edit-test loop.
+# No browser, no worker process, no real training run (`slow`): the unit and API tests, for the edit-test loop.
 test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e and not worker"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e and not worker and not slow"
 
 lint: install
 	$(BIN)/ruff check .
