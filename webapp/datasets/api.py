@@ -25,13 +25,32 @@ from webapp.datasets.serializers import (
 )
 
 
+def _import_request_schema() -> dict:
+    """The import body as the API validates it: a file *or* a server_path, never both (oneOf),
+    which a serializer alone cannot say in OpenAPI; generated clients then send one of them."""
+    formats = [value for value, _ in Dataset.import_formats()]
+    return {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "format": {"type": "string", "enum": formats},
+            "file": {"type": "string", "format": "binary", "description": "a zip, or the CSV of a CSV format"},
+            "server_path": {"type": "string", "minLength": 1, "maxLength": 1000,
+                            "description": "a file or folder under IMPORT_ROOT"},  # fmt: skip
+            "description": {"type": "string"},
+        },
+        "required": ["name", "format"],
+        "oneOf": [{"required": ["file"]}, {"required": ["server_path"]}],
+    }
+
+
 class ImportCreateView(APIView):
     """Import a zip or CSV upload, or a file/folder under IMPORT_ROOT (server_path); the import runs on a worker."""
 
     permission_classes = [IsAdmin]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=ImportCreateSerializer, responses={202: ImportJobSerializer})
+    @extend_schema(request={"multipart/form-data": _import_request_schema()}, responses={202: ImportJobSerializer})
     def post(self, request):
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
