@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_dataset_import import log_in
 from tests.e2e.test_labeling import _create_session, _label, labeling_setup  # noqa: F401 (fixture)
+from tests.e2e.test_labeling_layout import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +30,12 @@ def test_accept_shows_a_preview_and_then_the_new_state(live_app, browser, page, 
     page.locator("#accept-confirm").click()
     expect(page.locator("#accept-result")).to_contain_text("3 crowd labels recorded")
     expect(page.locator("#accept-state")).to_contain_text("Accepted just now (majority vote, 3 crowd labels)")
+    # The plots are readable: each at least 300 px wide at 1280 px (they once collapsed to ~75 px).
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for plot in page.locator("figure.plot").all():
+        assert plot.bounding_box()["width"] >= 300
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "labeling-session-desktop.png"), full_page=True)
 
 
 def test_promote_compares_and_asks_before_switching(live_app, page):
