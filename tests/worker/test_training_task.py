@@ -2,11 +2,11 @@
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
+from tests import faults
 from tests.archives import zip_folder
 from tests.processes import celery_worker
 from webapp.modelzoo.models import ModelVersion
@@ -18,13 +18,8 @@ FER2013 = Path(__file__).resolve().parents[1] / "fixtures" / "fer" / "fer2013"
 
 
 def wait_for(condition, what: str, log: Path, timeout: float = 180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not seen after {timeout} s:\n{log.read_text()[-4000:]}")
+    """tests.faults.wait_for with this module's default wait and one worker log."""
+    return faults.wait_for(condition, what, timeout, logs=(log,))
 
 
 def import_fixture(client, log: Path, tmp_path) -> int:

@@ -16,7 +16,7 @@ class SessionWork:
 
 
 def annotators() -> QuerySet:
-    """Members of the annotators group (guests of invite links included), with answer counts."""
+    """Members of the annotators group, with answer counts (guests belong to one session, not to the group)."""
     return (
         get_user_model()
         .objects.filter(groups__name=ANNOTATORS)

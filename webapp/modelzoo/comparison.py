@@ -39,16 +39,21 @@ class Measured:
     macro_f1: float | None
 
 
+def items_measured(evaluation: Evaluation) -> int | None:
+    """Items behind an evaluation's figures: the confusion matrix's total, else the metrics' count."""
+    total = sum(sum(row) for row in evaluation.confusion or [])
+    return int(total) if total else evaluation.metrics.get("num_items")
+
+
 def measured(evaluation: Evaluation) -> Measured | None:
     """Accuracy with its item count: from the confusion matrix (rows true, columns predicted), else the metrics."""
     if "accuracy" not in evaluation.metrics:
         return None
     confusion = evaluation.confusion or []
-    items = int(sum(sum(row) for row in confusion))
-    if items:
+    items = int(items_measured(evaluation) or 0)
+    if confusion:
         correct = int(sum(confusion[i][i] for i in range(min(len(confusion), len(confusion[0])))))
     else:
-        items = int(evaluation.metrics.get("num_items") or 0)
         correct = round(evaluation.metrics["accuracy"] * items)
     if not items:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from webapp.modelzoo.comparison import items_measured
 from webapp.modelzoo.models import Evaluation, ModelVersion
 
 # Metrics the leaderboard knows, in column order; a column appears only when some evaluation has it.
@@ -64,7 +65,7 @@ def leaderboard() -> tuple[list[Column], list[Row]]:
     evaluations_of: dict[int, list[Evaluation]] = {}
     for e in evaluations:
         evaluations_of.setdefault(e.model_version_id, []).append(e)
-        items = _items(e)
+        items = items_measured(e)
         for key, _ in METRICS:
             if key in e.metrics:
                 by_version.setdefault(e.model_version_id, {})[f"{e.dataset.name}/{e.split}/{key}"] = (
@@ -77,11 +78,6 @@ def leaderboard() -> tuple[list[Column], list[Row]]:
         rows.append(Row(v, cells, evaluations_of.get(v.pk, [])))
     return columns, rows
 
-
-def _items(evaluation: Evaluation) -> int | None:
-    """Items behind an evaluation's figures: the confusion matrix's total, else the metrics' count."""
-    total = sum(sum(row) for row in evaluation.confusion or [])
-    return int(total) if total else evaluation.metrics.get("num_items")
 
 
 def versions_never_evaluated() -> list[ModelVersion]:
