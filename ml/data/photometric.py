@@ -17,8 +17,9 @@ def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> tor
     return torch.rand(n, generator=generator) * (high - low) + low
 
 
-def _per_image(values: torch.Tensor) -> torch.Tensor:
-    return values.view(-1, 1, 1, 1)
+def _per_image(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """CPU-drawn per-image values as (N, 1, 1, 1) on `like`'s device and dtype, to broadcast over a batch."""
+    return values.view(-1, 1, 1, 1).to(like.device, like.dtype)
 
 
 def brightness_contrast(
@@ -29,16 +30,16 @@ def brightness_contrast(
     n = batch.shape[0]
     if contrast > 0:
         mean = batch.mean(dim=(1, 2, 3), keepdim=True)
-        batch = (batch - mean) * _per_image(_uniform(n, 1 - contrast, 1 + contrast, generator)) + mean
+        batch = (batch - mean) * _per_image(_uniform(n, 1 - contrast, 1 + contrast, generator), batch) + mean
     if brightness > 0:
-        batch = batch + _per_image(_uniform(n, -brightness, brightness, generator))
+        batch = batch + _per_image(_uniform(n, -brightness, brightness, generator), batch)
     return batch.clamp(0.0, 1.0)
 
 
 def gaussian_noise(batch: torch.Tensor, generator: torch.Generator, max_std: float) -> torch.Tensor:
     """Add zero-mean Gaussian noise whose standard deviation is U(0, max_std) per image; clip to [0, 1]."""
-    std = _per_image(_uniform(batch.shape[0], 0.0, max_std, generator))
-    noise = torch.randn(batch.shape, generator=generator, dtype=batch.dtype)
+    std = _per_image(_uniform(batch.shape[0], 0.0, max_std, generator), batch)
+    noise = torch.randn(batch.shape, generator=generator, dtype=batch.dtype).to(batch.device)
     return (batch + noise * std).clamp(0.0, 1.0)
 
 
@@ -62,7 +63,7 @@ def gaussian_blur(
     chosen = torch.rand(n, generator=generator) < probability
     sigmas = _uniform(n, 0.0, max_sigma, generator) * chosen
     radius = min(max(1, math.ceil(3 * max_sigma)), (min(h, w) - 1) // 2)
-    kernels = gaussian_kernels(sigmas, radius).to(batch.dtype).repeat_interleave(c, dim=0)  # (N*C, K)
+    kernels = gaussian_kernels(sigmas, radius).to(batch.device, batch.dtype).repeat_interleave(c, dim=0)  # (N*C, K)
     flat = batch.reshape(1, n * c, h, w)
     flat = F.conv2d(F.pad(flat, (radius, radius, 0, 0), mode="reflect"), kernels.view(n * c, 1, 1, -1), groups=n * c)
     flat = F.conv2d(F.pad(flat, (0, 0, radius, radius), mode="reflect"), kernels.view(n * c, 1, -1, 1), groups=n * c)
@@ -90,6 +91,6 @@ def random_erasing(
     cols = torch.arange(w, dtype=torch.float32).view(1, 1, w)
     inside = (rows >= top.view(-1, 1, 1)) & (rows < (top + eh).view(-1, 1, 1))
     inside = inside & (cols >= left.view(-1, 1, 1)) & (cols < (left + ew).view(-1, 1, 1))
-    mask = (inside & chosen.view(-1, 1, 1)).unsqueeze(1)  # (N, 1, H, W), broadcast over channels
-    noise = torch.rand(batch.shape, generator=generator, dtype=batch.dtype)
+    mask = (inside & chosen.view(-1, 1, 1)).unsqueeze(1).to(batch.device)  # (N, 1, H, W), broadcast over channels
+    noise = torch.rand(batch.shape, generator=generator, dtype=batch.dtype).to(batch.device)
     return torch.where(mask, noise, batch)

@@ -1,4 +1,8 @@
-"""Batch preprocessing and light augmentation on tensors (fast on CPU: one affine warp per batch)."""
+"""Batch preprocessing and light augmentation on tensors (fast on CPU: one affine warp per batch).
+
+Random draws are made on the CPU (seeded generators are CPU generators) and moved to the batch's
+device, so a batch on a GPU is augmented there with the same draws as on the CPU.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ def to_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def normalize(batch: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
-    mean_t = torch.tensor(mean, dtype=batch.dtype).view(1, -1, 1, 1)
-    std_t = torch.tensor(std, dtype=batch.dtype).view(1, -1, 1, 1)
+    mean_t = torch.tensor(mean, dtype=batch.dtype, device=batch.device).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=batch.dtype, device=batch.device).view(1, -1, 1, 1)
     return (batch - mean_t) / std_t
 
 
@@ -69,7 +73,7 @@ def random_affine(
 
 def warp(batch: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     """Resample (N, C, H, W) images through affine matrices from random_affine."""
-    grid = F.affine_grid(theta.to(batch.dtype), list(batch.shape), align_corners=False)
+    grid = F.affine_grid(theta.to(batch.device, batch.dtype), list(batch.shape), align_corners=False)
     return F.grid_sample(batch, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 

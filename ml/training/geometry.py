@@ -23,13 +23,15 @@ def warp_points(points: torch.Tensor, theta: torch.Tensor, flipped: torch.Tensor
     theta maps an output location p_out to the input location A p_out + t, so a point at p_in
     lands at A^-1 (p_in - t). NaN (missing) points stay NaN.
     """
+    any_flipped = bool(flipped.any())  # asked where the draws were made (the CPU): no wait on the device
+    theta, flipped = theta.to(points.device, points.dtype), flipped.to(points.device)
     a, t = theta[:, :, :2], theta[:, :, 2]
     moved = torch.linalg.solve(a, (points - t.unsqueeze(1)).transpose(1, 2)).transpose(1, 2)
-    if flipped.any():
+    if any_flipped:
         perm = FLIP_PERMUTATIONS.get(points.shape[1])
         if perm is None:
             raise ValueError(f"no left/right order known for {points.shape[1]} points; augment without flips")
-        moved[flipped] = moved[flipped][:, list(perm)]
+        moved = torch.where(flipped.view(-1, 1, 1), moved[:, list(perm)], moved)  # no mask indexing: no sync
     return moved
 
 

@@ -314,26 +314,28 @@ def batch_loss(
 
     emotion: cross-entropy (+ va_loss_weight x V/A MSE when the V/A head is on, as before tasks existed);
     both: cross-entropy + V/A MSE + (1 - CCC); va: V/A MSE + (1 - CCC); keypoints: masked MSE.
-    The images go to the device in the precision plan's memory format (channels_last on CUDA).
+    The batch goes to the device as uint8 and is augmented there (the random draws stay on the CPU
+    generator, so a run draws the same on any device); it reaches the model in the precision plan's
+    memory format (channels_last on CUDA).
     """
-    x = to_tensor(data.images[idx])
+    x = to_tensor(data.images[idx].to(device, non_blocking=True))
     points = data.keypoints if data.keypoints is not None else data.landmarks
-    points = None if points is None else points[idx]
+    points = None if points is None else points[idx].to(device)
     preset = get_preset(config.augmentation_preset())
     if preset.geometric or preset.photometric:
         x, points = augment_with_points(x, points, generator, preset)
     targets, va_target = data.targets[idx], None if data.va is None else data.va[idx]
     if config.mix != "none" and points is None:  # points cannot follow a blend (ml/training/mixing.py)
         x, targets, va_target = mix_batch(x, targets, va_target, generator, config.mix, config.mix_alpha)
-    x = normalize(x, data.mean, data.std).to(device)
+    x = normalize(x, data.mean, data.std)
     if precision is not None and precision.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    landmarks = points.to(device) if points is not None and data.keypoints is None else None
+    landmarks = points if points is not None and data.keypoints is None else None
     out = model(x, landmarks) if landmarks is not None else model(x)
     # Losses in float32 even under autocast: CCC's means and variances lose too much in 16 bits.
     logits, va, keypoints = (None if t is None else t.float() for t in (out.logits, out.va, out.keypoints))
     if config.task == "keypoints":
-        return masked_keypoint_loss(keypoints, points.to(device))
+        return masked_keypoint_loss(keypoints, points)
     va_target = _to(va_target, device)
     if config.task == "va":
         return va_loss(va, va_target)
