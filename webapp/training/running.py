@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import threading
 import time
@@ -21,9 +20,9 @@ from collections import deque
 from pathlib import Path
 
 import torch
-from django.conf import settings
 from django.db import connection
 
+from webapp.core.storage import store_file
 from webapp.modelzoo import evaluation as model_evaluation
 from webapp.modelzoo.models import ModelVersion
 from webapp.modelzoo.services import register_checkpoint
@@ -220,15 +219,16 @@ def _say_where_training_starts(run: TrainingRun, owner: str, checkpoints: Path, 
 
 
 def _register_best(run: TrainingRun, best: Path) -> ModelVersion:
-    """Copy the best checkpoint under MEDIA_ROOT and record it as a model version."""
-    target = Path(settings.MEDIA_ROOT) / TRAINED_MODELS_DIR / f"run-{run.pk}-{run.architecture}.pt"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".pt.tmp")
-    shutil.copyfile(best, partial)
-    os.replace(partial, target)
+    """Store the best checkpoint (MEDIA_ROOT or object storage) and record it as a model version.
+
+    Stored under the run's own name, replacing an earlier attempt's copy, so a retry registers once.
+    """
+    named = best.with_name(f"run-{run.pk}-{run.architecture}.pt")  # the file's stem is part of the tag
+    shutil.copyfile(best, named)
+    stored = store_file(named, f"{TRAINED_MODELS_DIR}/{named.name}")
     description = f"Training run {run.pk}: {', '.join(d.name for d in run.datasets.all())}"
-    version, _ = register_checkpoint(target, source=ModelVersion.Source.TRAINED, name=run.name,
-                                     description=description)  # fmt: skip
+    version, _ = register_checkpoint(named, source=ModelVersion.Source.TRAINED, name=run.name,
+                                     description=description, stored_name=stored)  # fmt: skip
     log.info("registered model version %s", version.tag)
     return version
 
