@@ -185,3 +185,26 @@ def test_s3_settings_are_checked_at_start_up():
         load_s3_config({"FER_S3_BUCKET": "fer", "FER_S3_ENDPOINT_URL": "minio:9000"})
     with pytest.raises(ConfigError, match="set both or neither"):
         load_s3_config({"FER_S3_BUCKET": "fer", "FER_S3_ACCESS_KEY_ID": "key"})
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)  # the run's heartbeat thread has its own connection
+def test_a_training_run_trains_on_the_bucket_and_stores_its_model_there(s3_storage, admin_user):
+    from tests.webapp.training.conftest import FER2013
+    from webapp.training import running
+    from webapp.training import services as training
+    from webapp.training.models import TrainingRun
+
+    dataset = dataset_from_fixture(FER2013, "fer2013-tiny", created_by=admin_user)
+    config = {"epochs": 1, "batch_size": 8, "input_size": 48, "channels": 1}
+    run = TrainingRun.objects.create(name="tiny", label_sources=["original"], architecture="simple_cnn", config=config)
+    run.datasets.set([dataset])
+    claimed = training.claim(run.pk, "me", "host-a", running.device_description())
+    assert running.execute(claimed, "me") == "done"
+
+    version = TrainingRun.objects.get(pk=run.pk).model_version
+    stored = s3.keys(s3_storage)
+    assert version.checkpoint == f"models/trained/run-{run.pk}-simple_cnn.pt" and version.checkpoint in stored
+    assert version.tag.startswith(f"run-{run.pk}-simple_cnn:")  # the same tag a local run gets
+    figures = [e.confusion_png for e in version.evaluations.all()]
+    assert figures and set(figures) <= stored
