@@ -208,3 +208,13 @@ def test_a_training_run_trains_on_the_bucket_and_stores_its_model_there(s3_stora
     assert version.tag.startswith(f"run-{run.pk}-simple_cnn:")  # the same tag a local run gets
     figures = [e.confusion_png for e in version.evaluations.all()]
     assert figures and set(figures) <= stored
+
+
+def test_health_names_the_bucket_and_says_when_it_is_gone(s3_storage, settings):
+    from webapp.health.services import check_storage
+
+    check = check_storage()
+    assert check.ok and check.message == f"bucket {s3_storage.bucket} at {s3_storage.endpoint_url}"
+    s3.client(s3_storage).delete_bucket(Bucket=s3_storage.bucket)
+    gone = check_storage()
+    assert not gone.ok and "404" in gone.message and gone.latency_ms < 5000

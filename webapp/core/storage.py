@@ -32,6 +32,33 @@ def is_local(storage: Storage | None = None) -> bool:
     return True
 
 
+def probe(timeout: float = 2.0) -> str:
+    """Say where stored files go, after checking that place is usable; raise when it is not.
+
+    The bucket is asked with a client of its own whose waits are `timeout` seconds and which does
+    not retry, so the health page answers quickly even when the storage server is paused.
+    """
+    if is_local():
+        root = Path(settings.MEDIA_ROOT)
+        if not root.is_dir() or not os.access(root, os.W_OK):
+            raise OSError(f"MEDIA_ROOT {root} is not a writable folder")
+        return f"files under MEDIA_ROOT ({root})"
+    import boto3
+    from botocore.config import Config
+
+    options = settings.STORAGES["default"]["OPTIONS"]
+    client = boto3.client(
+        "s3",
+        endpoint_url=options.get("endpoint_url"),
+        region_name=options.get("region_name"),
+        aws_access_key_id=options.get("access_key"),
+        aws_secret_access_key=options.get("secret_key"),
+        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+    )
+    client.head_bucket(Bucket=options["bucket_name"])
+    return f"bucket {options['bucket_name']} at {options.get('endpoint_url') or 'AWS S3'}"
+
+
 def read_bytes(name: str) -> bytes:
     with default_storage.open(name, "rb") as handle:
         return handle.read()
