@@ -300,6 +300,9 @@ def _import_root(raw: str) -> Path | None:
     return path.resolve()
 
 
+S3_CONNECT_TIMEOUT, S3_READ_TIMEOUT = 5, 30  # seconds per try
+
+
 def load_s3_config(environ=os.environ) -> S3Config | None:
     """The object storage settings, or None (files under MEDIA_ROOT) when FER_S3_BUCKET is unset."""
     bucket = environ.get("FER_S3_BUCKET", "").strip()
@@ -334,6 +337,9 @@ def storages_setting(s3: S3Config | None) -> dict:
     staticfiles = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     if s3 is None:
         return {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}, "staticfiles": staticfiles}
+    from botocore.config import Config as BotoConfig
+
+    addressing = "path" if s3.endpoint_url else None  # MinIO and most S3-compatible servers: bucket/key paths
     options = {
         "bucket_name": s3.bucket,
         "endpoint_url": s3.endpoint_url,
@@ -346,8 +352,16 @@ def storages_setting(s3: S3Config | None) -> dict:
         "querystring_expire": s3.url_seconds,
         "file_overwrite": False,
         "signature_version": "s3v4",
-        # MinIO and most S3-compatible servers want bucket/key paths, not bucket.host names.
-        "addressing_style": "path" if s3.endpoint_url else None,
+        "addressing_style": addressing,
+        # Bounded waits, as for the broker: a stopped or paused storage server costs a request
+        # seconds (three tries), not botocore's default of a minute per try.
+        "client_config": BotoConfig(
+            s3={"addressing_style": addressing},
+            signature_version="s3v4",
+            connect_timeout=S3_CONNECT_TIMEOUT,
+            read_timeout=S3_READ_TIMEOUT,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
         # A file read through Django (a photo sent to its owner) is buffered on disk past this size.
         "max_memory_size": 16 * 1024 * 1024,
     }

@@ -72,6 +72,8 @@ def test_the_settings_make_the_bucket_the_default_storage(s3_storage):
     # Private: no ACL granted on any object, every URL signed and short-lived, nothing overwritten.
     assert options["default_acl"] is None and options["querystring_auth"] is True
     assert options["querystring_expire"] == 300 and options["file_overwrite"] is False
+    boto = options["client_config"]  # bounded waits: a dead storage server costs seconds, not minutes
+    assert (boto.connect_timeout, boto.read_timeout, boto.retries["max_attempts"]) == (5, 30, 3)
 
 
 def test_an_upload_and_its_prediction_are_in_the_bucket_and_served_to_its_owner_only(
@@ -218,3 +220,22 @@ def test_health_names_the_bucket_and_says_when_it_is_gone(s3_storage, settings):
     s3.client(s3_storage).delete_bucket(Bucket=s3_storage.bucket)
     gone = check_storage()
     assert not gone.ok and "404" in gone.message and gone.latency_ms < 5000
+
+
+def test_while_the_storage_server_is_down_uploads_and_files_answer_503(s3_storage, settings, admin_user, upload_of):
+    from dataclasses import replace
+
+    from rest_framework.test import APIClient
+
+    from tests.processes import free_port
+
+    stored = upload_of(admin_user, PHOTOS / "blank.png")
+    down = replace(s3_storage, endpoint_url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    settings.STORAGES = storages_setting(down)
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    with open(PHOTOS / "blank.png", "rb") as handle:
+        response = client.post("/api/uploads/", {"image": handle}, format="multipart")
+    assert response.status_code == 503 and response.json()["error"]["code"] == "storage_unavailable"
+    assert Upload.objects.count() == 1  # nothing half-stored
+    assert page_client(admin_user).get(f"/gallery/{stored.pk}/photo").status_code == 503

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
@@ -40,11 +41,14 @@ def send_stored_file(request, name: str, *, download_name: str | None = None) ->
     return response
 
 
-def _stream_from_storage(name: str, download_name: str | None) -> FileResponse:
+def _stream_from_storage(name: str, download_name: str | None) -> HttpResponse:
     try:
         handle = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("the file is missing") from None
+    except (BotoCoreError, ClientError):
+        return HttpResponse("The file storage cannot be reached; try again shortly.", status=503,
+                            content_type="text/plain")  # fmt: skip
     # FileResponse closes the handle when the response is done; it guesses the type from the name.
     response = FileResponse(handle, as_attachment=download_name is not None, filename=download_name or "")
     response["Cache-Control"] = CACHE_CONTROL
