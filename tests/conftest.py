@@ -50,7 +50,8 @@ def s3_endpoint():
 @pytest.fixture
 def s3_storage(settings, s3_endpoint, tmp_path):
     """Stored files go to a fresh bucket on the S3 server for this test (STORAGES as FER_S3_BUCKET sets it)."""
-    from tests.object_storage import new_bucket, storages_setting
+    from tests.object_storage import new_bucket
+    from webapp.config import storages_setting
 
     config = new_bucket(s3_endpoint)
     settings.STORAGES = storages_setting(config)

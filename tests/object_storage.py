@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import boto3
 
-from webapp.config import S3Config, storages_setting
+from webapp.config import S3Config
 
 KEYS = {"access_key_id": "test-key", "secret_access_key": "test-secret"}
 REGION = "us-east-1"
@@ -67,6 +67,3 @@ def environment(config: S3Config) -> dict[str, str]:
         "FER_S3_SECRET_ACCESS_KEY": config.secret_access_key or "",
         "FER_S3_REGION": config.region or "",
     }
-
-
-__all__ = ["s3_server", "new_bucket", "client", "keys", "environment", "storages_setting"]

@@ -239,3 +239,14 @@ def test_while_the_storage_server_is_down_uploads_and_files_answer_503(s3_storag
     assert response.status_code == 503 and response.json()["error"]["code"] == "storage_unavailable"
     assert Upload.objects.count() == 1  # nothing half-stored
     assert page_client(admin_user).get(f"/gallery/{stored.pk}/photo").status_code == 503
+
+
+def test_a_prefix_keeps_every_file_under_it(s3_storage, settings, admin_user, upload_of):
+    from dataclasses import replace
+
+    settings.STORAGES = storages_setting(replace(s3_storage, prefix="fer"))
+    upload = upload_of(admin_user, PHOTOS / "fer_two_faces.png")
+    stored = s3.keys(s3_storage)
+    assert stored and all(key.startswith("fer/") for key in stored)
+    assert f"fer/{upload.image.name}" in stored  # the name the database keeps is relative to the prefix
+    assert page_client(admin_user).get(f"/gallery/{upload.pk}/photo").status_code == 200
