@@ -250,3 +250,46 @@ def test_a_prefix_keeps_every_file_under_it(s3_storage, settings, admin_user, up
     assert stored and all(key.startswith("fer/") for key in stored)
     assert f"fer/{upload.image.name}" in stored  # the name the database keeps is relative to the prefix
     assert page_client(admin_user).get(f"/gallery/{upload.pk}/photo").status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_run_taken_over_on_another_machine_resumes_from_the_bucket(s3_storage, admin_user, monkeypatch):
+    """Worker A dies after epoch 1 of 3 and its disk goes with it; worker B fetches last.pt and goes on."""
+    import datetime as dt
+    import shutil
+
+    from django.utils import timezone
+
+    from tests.webapp.training.conftest import FER2013
+    from webapp.training import running
+    from webapp.training import services as training
+    from webapp.training.models import TrainingRun
+
+    dataset = dataset_from_fixture(FER2013, "fer2013-tiny", created_by=admin_user)
+    config = {"epochs": 3, "batch_size": 8, "input_size": 48, "channels": 1, "seed": 0}
+    run = TrainingRun.objects.create(name="tiny", label_sources=["original"], architecture="simple_cnn", config=config)
+    run.datasets.set([dataset])
+
+    report = running.Progress.__call__
+
+    def machine_a_dies_after_epoch_1(self, epoch, step, loss, metrics, eta):
+        report(self, epoch, step, loss, metrics, eta)
+        if metrics:
+            self.heartbeat.lost.set()  # as if the lease had gone: A stops without finishing the run
+            raise running.RunStopped("the lease went to another worker")
+
+    monkeypatch.setattr(running.Progress, "__call__", machine_a_dies_after_epoch_1)
+    assert running.execute(training.claim(run.pk, "a", "host-a", "cpu"), "a") == "lost"
+    assert {f"training/run-{run.pk}/last.pt", f"training/run-{run.pk}/best.pt"} <= s3.keys(s3_storage)
+
+    monkeypatch.undo()
+    shutil.rmtree(training.run_dir(run))  # machine B has none of A's files
+    TrainingRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert running.execute(training.claim(run.pk, "b", "host-b", "cpu"), "b") == "done"
+
+    run.refresh_from_db()
+    assert run.resumed_from_epoch == 2 and [h["epoch"] for h in run.history] == [1, 2, 3]
+    assert "fetched the run's last checkpoint from object storage" in run.log_tail
+    assert not any(key.startswith(f"training/run-{run.pk}/") for key in s3.keys(s3_storage))  # done: forgotten
+    assert run.model_version.checkpoint in s3.keys(s3_storage)

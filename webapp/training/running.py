@@ -26,7 +26,7 @@ from webapp.core.storage import store_file
 from webapp.modelzoo import evaluation as model_evaluation
 from webapp.modelzoo.models import ModelVersion
 from webapp.modelzoo.services import register_checkpoint
-from webapp.training import services
+from webapp.training import checkpoint_sync, services
 from webapp.training.materialize import CLASS_FOLDERS, Materialized, materialize
 from webapp.training.models import TrainingRun
 
@@ -85,8 +85,9 @@ class Heartbeat(threading.Thread):
 class Progress:
     """ml's progress callback: writes the run's progress (throttled) and stops it when asked."""
 
-    def __init__(self, run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail, steps_per_epoch: int):
-        self.run, self.owner, self.heartbeat, self.tail = run, owner, heartbeat, tail
+    def __init__(self, run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail, steps_per_epoch: int,
+                 uploader: checkpoint_sync.Uploader | None = None):  # fmt: skip
+        self.run, self.owner, self.heartbeat, self.tail, self.uploader = run, owner, heartbeat, tail, uploader
         self.steps_per_epoch = max(steps_per_epoch, 1)
         self.history = list(run.history)
         self.last_saved = 0.0
@@ -102,6 +103,8 @@ class Progress:
             "progress": min(1.0, ((epoch - 1) + min(step, self.steps_per_epoch) / self.steps_per_epoch) / epochs),
         }  # fmt: skip
         if metrics:  # the epoch ended: ml validated and wrote last.pt
+            if self.uploader is not None:
+                self.uploader.push()  # object storage: another machine can resume after this epoch
             self.history = [h for h in self.history if h["epoch"] < epoch] + [_epoch_entry(metrics)]
             fields["history"] = self.history
             shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in HEADLINE_METRICS if k in metrics)
@@ -158,6 +161,7 @@ def execute(run: TrainingRun, owner: str) -> str:
                                progress=1.0, eta_seconds=0.0, log_tail=tail.text())  # fmt: skip
         _evaluate(version, tail)
         services.finish(run.pk, owner, TrainingRun.Status.DONE, log_tail=tail.text())
+        checkpoint_sync.forget(run.pk)
         return TrainingRun.Status.DONE
     except RunStopped as exc:
         log.info("stopped: %s", exc)
@@ -187,13 +191,16 @@ def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail
     log.info("data (%s): %s items per split%s", data.layout, data.items, _skipped_note(data))
     services.save_progress(run.pk, owner, data_summary=data.to_dict())
     checkpoints = folder / "checkpoints"
+    if checkpoint_sync.fetch(run.pk, checkpoints):
+        log.info("fetched the run's last checkpoint from object storage (it trained on another machine)")
     if not (folder / TRAINED_MARKER).is_file():
         config = train_config(run, data, checkpoints)
         _say_where_training_starts(run, owner, checkpoints, config.epochs)
         steps = math.ceil(data.size("train") / config.batch_size)
         if config.max_steps_per_epoch:
             steps = min(steps, config.max_steps_per_epoch)
-        result = train(config, progress=Progress(run, owner, heartbeat, tail, steps))
+        uploader = checkpoint_sync.Uploader(run.pk, checkpoints)
+        result = train(config, progress=Progress(run, owner, heartbeat, tail, steps, uploader))
         summary = {"best_metrics": result.best_metrics, "epochs_run": len(result.history),
                    "stopped_early": result.stopped_early}  # fmt: skip
         (folder / TRAINED_MARKER).write_text(json.dumps(summary, default=float))
