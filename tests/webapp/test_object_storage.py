@@ -210,6 +210,7 @@ def test_a_training_run_trains_on_the_bucket_and_stores_its_model_there(s3_stora
     assert version.tag.startswith(f"run-{run.pk}-simple_cnn:")  # the same tag a local run gets
     figures = [e.confusion_png for e in version.evaluations.all()]
     assert figures and set(figures) <= stored
+    assert not (training.run_dir(run) / "data").exists()  # downloaded faces do not stay on the worker
 
 
 def test_health_names_the_bucket_and_says_when_it_is_gone(s3_storage, settings):

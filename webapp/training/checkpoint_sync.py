@@ -6,10 +6,15 @@ changed) is also stored under `training/run-<id>/`; a worker that takes the run 
 no `last.pt` of its own fetches them first, and ml resumes after that epoch. The stored copies go
 once the run is done. With files under MEDIA_ROOT (one machine) nothing is copied: the run's
 folder is already where any worker of that machine looks.
+
+The run's training data, downloaded from the bucket (webapp.training.materialize), is removed
+from the worker's disk as soon as the worker stops working on the run, so faces deleted from
+the site do not linger on GPU machines that the deleting request cannot reach.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from django.core.files.storage import default_storage
@@ -66,3 +71,9 @@ def forget(run_id: int) -> None:
         return
     for file_name in KEPT:
         default_storage.delete(stored_name(run_id, file_name))
+
+
+def drop_downloaded_data(run_folder: Path) -> None:
+    """Remove a run's materialized data when it was downloaded (object storage); hard links stay."""
+    if enabled():
+        shutil.rmtree(run_folder / "data", ignore_errors=True)

@@ -180,6 +180,7 @@ def execute(run: TrainingRun, owner: str) -> str:
         heartbeat.stop()
         for logger in loggers:
             logger.removeHandler(tail)
+        checkpoint_sync.drop_downloaded_data(services.run_dir(run))
 
 
 def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail) -> ModelVersion:
