@@ -36,3 +36,24 @@ def pytest_collection_modifyitems(config, items):
             if item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.xdist_group(marker))
                 break
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible server (moto's) on 127.0.0.1 for the whole session: its URL."""
+    from tests.object_storage import s3_server
+
+    with s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_storage(settings, s3_endpoint, tmp_path):
+    """Stored files go to a fresh bucket on the S3 server for this test (STORAGES as FER_S3_BUCKET sets it)."""
+    from tests.object_storage import new_bucket
+    from webapp.config import storages_setting
+
+    config = new_bucket(s3_endpoint)
+    settings.STORAGES = storages_setting(config)
+    settings.APP = {**settings.APP, "CACHE_DIR": tmp_path / "cache"}
+    return config

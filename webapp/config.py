@@ -37,6 +37,14 @@ in a deployment never ends as a traceback.
 | JOB_RESEND_SECONDS    | 120                               | a job pending this long since its last send is re-sent |
 | JOB_SWEEP_SECONDS     | 60                                | how often each worker looks for such jobs            |
 | JOB_MAX_ATTEMPTS      | 3                                 | workers that may start a job before it is failed     |
+| FER_S3_BUCKET         | (unset)                           | S3 bucket for stored files; unset = MEDIA_ROOT       |
+| FER_S3_ENDPOINT_URL   | (unset = AWS)                     | http(s):// of an S3-compatible server (MinIO)        |
+| FER_S3_ACCESS_KEY_ID  | (unset)                           | with FER_S3_SECRET_ACCESS_KEY; unset = boto3's chain |
+| FER_S3_SECRET_ACCESS_KEY | (unset)                        | (AWS_* variables, instance role)                     |
+| FER_S3_REGION         | (unset)                           | the bucket's region (us-east-1 for MinIO)            |
+| FER_S3_PREFIX         | (empty)                           | key prefix inside the bucket, e.g. fer/              |
+| FER_S3_URL_SECONDS    | 300                               | lifetime of a signed URL (never handed to browsers)  |
+| FER_CACHE_DIR         | $FER_VAR_DIR/cache                | local copies a worker keeps (checkpoints by hash)    |
 """
 
 from __future__ import annotations
@@ -124,6 +132,19 @@ def _secret_key(var_dir: Path, environ) -> str:
 
 
 @dataclass(frozen=True)
+class S3Config:
+    """Where stored files live when they are not under MEDIA_ROOT (read by webapp.core.storage)."""
+
+    bucket: str
+    endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    region: str | None = None
+    prefix: str = ""
+    url_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Config:
     var_dir: Path
     database_url: str
@@ -150,6 +171,8 @@ class Config:
     job_resend_seconds: float = 120
     job_sweep_seconds: float = 60
     job_max_attempts: int = 3
+    s3: S3Config | None = None
+    cache_dir: Path | None = None
 
     @property
     def broker_url(self) -> str:
@@ -208,6 +231,8 @@ def load_config(environ=os.environ) -> Config:
         login_lockout_minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, 0.1, 7 * 24 * 60, environ),
         throttle_rates={scope: env_rate(name, default, environ) for scope, (name, default) in THROTTLES.items()},
         **_job_settings(environ),
+        s3=load_s3_config(environ),
+        cache_dir=_directory("FER_CACHE_DIR", environ.get("FER_CACHE_DIR", str(var_dir / "cache"))),
     )
 
 
@@ -273,3 +298,71 @@ def _import_root(raw: str) -> Path | None:
     if not path.is_dir():
         raise ConfigError(f"IMPORT_ROOT must be an existing folder, got {raw!r}")
     return path.resolve()
+
+
+S3_CONNECT_TIMEOUT, S3_READ_TIMEOUT = 5, 30  # seconds per try
+
+
+def load_s3_config(environ=os.environ) -> S3Config | None:
+    """The object storage settings, or None (files under MEDIA_ROOT) when FER_S3_BUCKET is unset."""
+    bucket = environ.get("FER_S3_BUCKET", "").strip()
+    if not bucket:
+        return None
+    endpoint = environ.get("FER_S3_ENDPOINT_URL", "").strip() or None
+    if endpoint:
+        check_url("FER_S3_ENDPOINT_URL", endpoint, {"http", "https"})
+    key_id = environ.get("FER_S3_ACCESS_KEY_ID", "").strip() or None
+    secret = environ.get("FER_S3_SECRET_ACCESS_KEY", "").strip() or None
+    if (key_id is None) != (secret is None):
+        raise ConfigError("FER_S3_ACCESS_KEY_ID and FER_S3_SECRET_ACCESS_KEY go together: set both or neither")
+    prefix = environ.get("FER_S3_PREFIX", "").strip().strip("/")
+    return S3Config(
+        bucket=bucket,
+        endpoint_url=endpoint,
+        access_key_id=key_id,
+        secret_access_key=secret,
+        region=environ.get("FER_S3_REGION", "").strip() or None,
+        prefix=prefix,
+        url_seconds=int(env_number("FER_S3_URL_SECONDS", 300, 10, 7 * 24 * 3600, environ)),
+    )
+
+
+def storages_setting(s3: S3Config | None) -> dict:
+    """Django's STORAGES: MEDIA_ROOT on this machine, or a private S3 bucket when one is configured.
+
+    Private means: no ACL is ever set on an object (the bucket's policy decides, and it grants
+    nothing public), every URL the backend could make is signed and short-lived, and a name that
+    exists is never overwritten (a second file gets a new name, as on the local disk).
+    """
+    staticfiles = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    if s3 is None:
+        return {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}, "staticfiles": staticfiles}
+    from botocore.config import Config as BotoConfig
+
+    addressing = "path" if s3.endpoint_url else None  # MinIO and most S3-compatible servers: bucket/key paths
+    options = {
+        "bucket_name": s3.bucket,
+        "endpoint_url": s3.endpoint_url,
+        "access_key": s3.access_key_id,
+        "secret_key": s3.secret_access_key,
+        "region_name": s3.region,
+        "location": s3.prefix,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": s3.url_seconds,
+        "file_overwrite": False,
+        "signature_version": "s3v4",
+        "addressing_style": addressing,
+        # Bounded waits, as for the broker: a stopped or paused storage server costs a request
+        # seconds (three tries), not botocore's default of a minute per try.
+        "client_config": BotoConfig(
+            s3={"addressing_style": addressing},
+            signature_version="s3v4",
+            connect_timeout=S3_CONNECT_TIMEOUT,
+            read_timeout=S3_READ_TIMEOUT,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+        # A file read through Django (a photo sent to its owner) is buffered on disk past this size.
+        "max_memory_size": 16 * 1024 * 1024,
+    }
+    return {"default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, "staticfiles": staticfiles}

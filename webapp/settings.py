@@ -2,7 +2,7 @@
 
 import dj_database_url
 
-from webapp.config import BASE_DIR, FILE_SENDERS, load_config
+from webapp.config import BASE_DIR, FILE_SENDERS, load_config, storages_setting
 
 CONFIG = load_config()
 
@@ -118,6 +118,10 @@ MEDIA_ROOT = CONFIG.media_root
 SENDFILE_BACKEND = FILE_SENDERS[CONFIG.file_sender]
 SENDFILE_ROOT = str(MEDIA_ROOT)
 SENDFILE_URL = CONFIG.file_sender_url
+# Stored files: MEDIA_ROOT here, or a private S3 bucket (FER_S3_BUCKET) that every machine reaches,
+# so a worker elsewhere needs no shared folder (webapp/core/storage.py). The S3 backend's files are
+# streamed through the same checking views (webapp/core/files.py); no bucket URL reaches a browser.
+STORAGES = storages_setting(CONFIG.s3)
 # WhiteNoise serves static files straight from the source folders (no collectstatic step
 # needed on one machine); the Docker image runs collectstatic into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
@@ -209,6 +213,8 @@ APP = {
     "JOB_SWEEP_SECONDS": CONFIG.job_sweep_seconds,
     "JOB_MAX_ATTEMPTS": CONFIG.job_max_attempts,
     "BROKER_TIMEOUT_SECONDS": CONFIG.broker_timeout_seconds,
+    # Local copies of stored files a worker needs as real paths (checkpoints, keyed by content hash).
+    "CACHE_DIR": CONFIG.cache_dir,
 }
 
 # Throttle counts and lock-outs need one store that every web process shares.

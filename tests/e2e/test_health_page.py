@@ -15,7 +15,7 @@ def any_broker_app(request):
 def test_health_page_shows_worker_round_trip_green(any_broker_app, page):
     page.goto(f"{any_broker_app.url}/health/")
     expect(page.locator("#overall")).to_have_text("ok", timeout=20_000)
-    for part in ("web", "database", "broker", "worker_cpu", "worker_gpu"):
+    for part in ("web", "database", "storage", "broker", "worker_cpu", "worker_gpu"):
         expect(page.locator(f"#check-{part}")).to_have_class("ok")
     expect(page.locator("#check-worker_cpu")).to_contain_text("up")  # messages and details are for admins
 

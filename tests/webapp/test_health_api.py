@@ -21,6 +21,14 @@ def test_database_and_broker_checks_pass():
     assert broker.ok and broker.details == {"kind": "filesystem"}
 
 
+def test_storage_check_names_the_media_folder(media_root):
+    media_root.mkdir(parents=True, exist_ok=True)
+    storage = services.check_storage()
+    assert storage.ok and storage.message == f"files under MEDIA_ROOT ({media_root})"
+    media_root.rmdir()
+    assert not services.check_storage().ok
+
+
 def test_health_is_503_when_no_worker_answers(admin_client, settings):
     settings.APP = {**settings.APP, "HEALTH_WORKER_TIMEOUT": 0.3}
     response = admin_client.get("/api/health/")

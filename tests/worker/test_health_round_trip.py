@@ -24,7 +24,7 @@ def test_health_api_is_ok_with_a_worker(worker, api_client, admin_user):
     assert response.status_code == 200, response.json()
     report = response.json()
     assert report["status"] == "ok"
-    assert set(report["checks"]) == {"web", "database", "broker", "worker_cpu", "worker_gpu"}
+    assert set(report["checks"]) == {"web", "database", "storage", "broker", "worker_cpu", "worker_gpu"}
     assert report["checks"]["worker_cpu"]["message"].startswith("worker ")
     assert report["checks"]["worker_gpu"]["ok"]  # this worker serves both queues
 

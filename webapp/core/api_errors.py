@@ -1,5 +1,7 @@
 """One error body for the whole API: {"error": {"code", "message", "fields"?}}."""
 
+from botocore.exceptions import BotoCoreError, ClientError
+from rest_framework.exceptions import APIException
 from rest_framework.views import exception_handler as drf_exception_handler
 
 # Keys that name no field a person filled in: their message stands alone.
@@ -16,7 +18,17 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+class StorageUnavailable(APIException):
+    """The S3 bucket did not answer or refused: the server's trouble, said as such (503), not a 500."""
+
+    status_code = 503
+    default_code = "storage_unavailable"
+    default_detail = "the file storage cannot be reached; nothing was stored, try again shortly"
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, (BotoCoreError, ClientError)):  # only django-storages' S3 backend speaks boto
+        exc = StorageUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from webapp.core import storage
 from webapp.core.images import BadImageError, inspect_image
 from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, FolderTree, SafeZip, resolve_server_path
@@ -30,23 +31,27 @@ CHUNK_SIZE = 200
 PROGRESS_EVERY_SECONDS = 0.5
 
 
-def source_path(job: ImportJob) -> Path:
-    """The file or folder the job reads: its upload, or its server path (re-checked against IMPORT_ROOT)."""
+def source_path(job: ImportJob, stack: ExitStack) -> Path:
+    """The file or folder the job reads: its upload, or its server path (re-checked against IMPORT_ROOT).
+
+    An upload in object storage is downloaded to a temporary file that `stack` removes (zip
+    archives need a seekable local file); on the local disk it is read where it is stored.
+    """
     if job.server_path:
         return resolve_server_path(job.server_path, settings.APP["IMPORT_ROOT"])
-    return Path(job.source.path)
+    return stack.enter_context(storage.local_file(job.source.name))
 
 
 Counted = tuple[Callable[[], int], Iterator[readers.Record]]
 
 
-def open_records(job: ImportJob, stack: ExitStack) -> Counted:
-    """(a function counting the records, the record iterator) for the job's file.
+def open_records(job: ImportJob, stack: ExitStack, path: Path | None = None) -> Counted:
+    """(a function counting the records, the record iterator) for the job's file (or `path`, a local copy of it).
 
     Counting reads the whole file (hundreds of MB for AffectNet), so only the worker does it;
     a file of the wrong shape raises here or on the iterator's first step.
     """
-    path = source_path(job)
+    path = path or source_path(job, stack)
     fmt = job.dataset.format
     csv_formats = (Dataset.Format.FER2013_CSV, Dataset.Format.FACIAL_KEYPOINTS)
     if path.is_dir():
@@ -86,10 +91,14 @@ def _keypoints_csv(path: Path, stack: ExitStack):
     return lambda: archive.open_text(members[0])
 
 
-def check_source(job: ImportJob) -> None:
-    """Fail fast, in the request, on a file that is not in the promised format."""
+def check_source(job: ImportJob, path: Path | None = None) -> None:
+    """Fail fast, in the request, on a file that is not in the promised format.
+
+    `path`: the upload's own temporary file, when it has one, so a large upload is not read
+    back from object storage in the request.
+    """
     with ExitStack() as stack:
-        _, records = open_records(job, stack)
+        _, records = open_records(job, stack, path)
         if next(records, None) is None:  # reads the header and at most one record, not the file
             raise readers.FormatError("the file holds no images to import")
 

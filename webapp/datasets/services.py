@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePath
 
 from django.conf import settings
 from django.db import transaction
@@ -50,12 +53,14 @@ def start_import(
                 raise ImportRejected(f"dataset {name!r} holds {dataset.format} data; import {format} into a new one")
             if upload is not None:
                 job = ImportJob(dataset=dataset, source_name=PurePath(upload.name).name[:300], created_by=user)
+                with _upload_on_disk(upload) as path:  # checked before it is stored (perhaps far away)
+                    check_source(job, path)
                 job.source.save(job.source_name or "upload", upload, save=False)
             else:
                 job = ImportJob(
                     dataset=dataset, source_name=server_path[-300:], server_path=server_path, created_by=user
                 )
-            check_source(job)
+                check_source(job)
             job.save()
             jobs.send_after_commit(IMPORT, job.pk)
     except (ArchiveError, readers.FormatError, ImportRejected) as exc:
@@ -63,6 +68,21 @@ def start_import(
             job.source.delete(save=False)
         raise ImportRejected(str(exc)) from None
     return job
+
+
+@contextmanager
+def _upload_on_disk(upload) -> Iterator[Path]:
+    """The uploaded file as a local path: Django's temporary file for a large one, else a copy of the bytes."""
+    temporary = getattr(upload, "temporary_file_path", None)
+    if temporary is not None:
+        yield Path(temporary())
+        return
+    with tempfile.TemporaryDirectory(prefix="fer-upload-") as folder:
+        path = Path(folder) / "upload"
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        yield path
 
 
 class PredictionRejected(ValueError):

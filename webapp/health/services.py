@@ -1,4 +1,4 @@
-"""Health checks of every moving part: web, database, broker, and a worker per queue.
+"""Health checks of every moving part: web, database, file storage, broker, and a worker per queue.
 
 Each check returns a `Check`; none raises. The worker check is a real round trip: a
 `worker.ping` task sent to the queue and its answer awaited.
@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from webapp.core import storage
 from webapp.health.tasks import ping
 from worker.celery_app import app
 
@@ -47,6 +48,13 @@ def check_database() -> Check:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return Check(True, f"{connection.vendor} answers", details={"vendor": connection.vendor})
+
+
+@_timed
+def check_storage() -> Check:
+    """Stored files' home answers: MEDIA_ROOT is writable, or the S3 bucket exists and the keys open it."""
+    where = storage.probe(timeout=settings.APP["BROKER_TIMEOUT_SECONDS"] + 1)
+    return Check(True, where, details={"kind": "local" if storage.is_local() else "s3"})
 
 
 @_timed
@@ -119,6 +127,7 @@ def run_all_checks() -> dict:
     """Run every check and return a JSON-ready report; the worker pings share one deadline."""
     checks: dict[str, Check] = {"web": Check(True, "serving requests", latency_ms=0.0)}
     checks["database"] = check_database()
+    checks["storage"] = check_storage()
     checks["broker"] = check_broker()
     if checks["broker"].ok:
         # A CPU worker is required (predictions need it); a GPU worker is optional on one machine.

@@ -88,7 +88,7 @@ class EvaluateView(APIView):
     @extend_schema(request=None, responses={202: ModelVersionSerializer})
     def post(self, request, pk: int):
         version = get_object_or_404(ModelVersion, pk=pk)
-        if not version.path.is_file():
+        if not version.checkpoint_exists():
             raise ValidationError({"model": [f"the checkpoint of {version.tag} is missing ({version.checkpoint})"]})
         services.queue_evaluation(version)
         version.refresh_from_db()

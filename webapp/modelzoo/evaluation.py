@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import torch
-from django.conf import settings
 
+from webapp.core import storage
 from webapp.datasets.models import Dataset, Label
 from webapp.modelzoo.models import Evaluation, ModelVersion
 from webapp.training.materialize import Materialized, NothingToTrainOn, materialize
@@ -80,7 +80,11 @@ def evaluate_on(version: ModelVersion, dataset: Dataset, data: Materialized, che
     classifies = checkpoint.task not in ("va", "keypoints")
     png_name = f"evaluations/{version.pk}/dataset-{dataset.pk}-{role}.png" if classifies else ""
     path, split = data.source(role)
-    result = evaluate_checkpoint(version.path, path, split, Path(settings.MEDIA_ROOT) / png_name if png_name else None)
+    with tempfile.TemporaryDirectory(prefix="fer-confusion-") as folder:
+        png = Path(folder) / "confusion.png" if png_name else None
+        result = evaluate_checkpoint(version.path, path, split, png)
+        if png is not None:
+            png_name = storage.store_file(png, png_name)
     report = result.report
     evaluation, _ = Evaluation.objects.update_or_create(
         model_version=version,

@@ -7,8 +7,11 @@ is "promote the one before" and who changed what stays visible.
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
+
+from webapp.core import storage
 
 
 class ModelVersion(models.Model):
@@ -21,7 +24,8 @@ class ModelVersion(models.Model):
     tag = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=100)
     source = models.CharField(max_length=10, choices=Source.choices)
-    # Bundled: path relative to the project root (models/...). Trained: relative to MEDIA_ROOT.
+    # Bundled: path relative to the project root (models/...). Trained: a name in the file storage
+    # (MEDIA_ROOT or the S3 bucket: webapp.core.storage).
     checkpoint = models.CharField(max_length=300)
     architecture = models.CharField(max_length=50)
     label_set = models.CharField(max_length=50)
@@ -51,8 +55,20 @@ class ModelVersion(models.Model):
 
     @property
     def path(self) -> Path:
-        root = settings.BASE_DIR if self.source == self.Source.BUNDLED else Path(settings.MEDIA_ROOT)
-        return Path(root) / self.checkpoint
+        """A local file holding the checkpoint, for torch.load; it may not exist when the checkpoint is gone.
+
+        Trained checkpoints in object storage are downloaded once per machine into a cache keyed
+        by the tag (the content hash), so a worker elsewhere loads them without a shared folder.
+        """
+        if self.source == self.Source.BUNDLED:
+            return Path(settings.BASE_DIR) / self.checkpoint
+        return storage.cached_copy(self.checkpoint, self.tag)
+
+    def checkpoint_exists(self) -> bool:
+        """Whether the checkpoint is still stored (asks the storage; downloads nothing)."""
+        if self.source == self.Source.BUNDLED:
+            return (Path(settings.BASE_DIR) / self.checkpoint).is_file()
+        return default_storage.exists(self.checkpoint)
 
 
 class Promotion(models.Model):
@@ -84,6 +100,7 @@ class Evaluation(models.Model):
     per_class = models.JSONField(default=dict, help_text="{class: {precision, recall, f1, support}}")
     classes = models.JSONField(default=list)
     confusion = models.JSONField(default=list, help_text="rows = true class, columns = predicted")
+    # A name in the file storage (MEDIA_ROOT or the S3 bucket), written by webapp.modelzoo.evaluation.
     confusion_png = models.CharField(max_length=300, blank=True, help_text="path under MEDIA_ROOT")
     created_at = models.DateTimeField(auto_now=True)
 

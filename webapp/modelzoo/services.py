@@ -6,7 +6,7 @@ reaches every worker on its next job without a restart.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import transaction
@@ -31,11 +31,15 @@ def checkpoint_tag(path: Path) -> str:
     return checkpoint_version(path)
 
 
-def register_checkpoint(path: Path, *, source: str, name: str = "", description: str = "") -> tuple[ModelVersion, bool]:
+def register_checkpoint(
+    path: Path, *, source: str, name: str = "", description: str = "", stored_name: str | None = None
+) -> tuple[ModelVersion, bool]:
     """The ModelVersion for this checkpoint file, created from its metadata if new.
 
     Idempotent by content: registering the same bytes twice returns the first row.
-    `path` must lie under the project root (bundled) or MEDIA_ROOT (trained).
+    `path` is a local file read for the metadata. `stored_name` is where the file storage keeps
+    its copy (trained checkpoints stored with webapp.core.storage.store_file); without one,
+    `path` must lie under the project root (bundled) or MEDIA_ROOT (trained, local storage).
     """
     from ml.checkpoint import load_checkpoint
     from ml.models import count_parameters
@@ -45,14 +49,19 @@ def register_checkpoint(path: Path, *, source: str, name: str = "", description:
     existing = ModelVersion.objects.filter(tag=tag).first()
     if existing is not None:
         return existing, False
-    root = Path(settings.BASE_DIR if source == ModelVersion.Source.BUNDLED else settings.MEDIA_ROOT).resolve()
+    if stored_name is None:
+        root = Path(settings.BASE_DIR if source == ModelVersion.Source.BUNDLED else settings.MEDIA_ROOT).resolve()
+        stored_name = str(path.relative_to(root))
+    elif PurePosixPath(stored_name).name != path.name:
+        # The tag holds the file's stem, and every machine loads a copy under the stored name.
+        raise ValueError(f"{path} is stored as {stored_name}: a checkpoint keeps its file name when stored")
     checkpoint = load_checkpoint(path)
     version, created = ModelVersion.objects.get_or_create(
         tag=tag,
         defaults={
             "name": name or path.stem,
             "source": source,
-            "checkpoint": str(path.relative_to(root)),
+            "checkpoint": stored_name,
             "architecture": checkpoint.arch,
             "label_set": checkpoint.label_set.name,
             "num_classes": checkpoint.label_set.num_classes,
@@ -94,8 +103,8 @@ def active_version() -> ModelVersion:
 
 
 def promote(version: ModelVersion, user=None, *, is_rollback: bool = False) -> Promotion:
-    """Make `version` the active one; its checkpoint must still be on disk."""
-    if not version.path.is_file():
+    """Make `version` the active one; its checkpoint must still be stored."""
+    if not version.checkpoint_exists():
         raise PromotionError(f"the checkpoint of {version.tag} is missing ({version.checkpoint})")
     with transaction.atomic():
         previous = ModelVersion.objects.select_for_update().filter(is_active=True).first()

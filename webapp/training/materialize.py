@@ -19,6 +19,8 @@ without a validation split gives a fixed tenth of its training items (by content
 
 The folder is written once: a `summary.json` marks it complete, and a resumed run reads the
 same files again, so ml's data fingerprint matches and its checkpoint can be resumed.
+Item files are hard-linked from MEDIA_ROOT, or downloaded when they live in object storage
+(webapp.core.storage), so a worker on another machine materializes the same folder.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from pathlib import Path
 from ml.data import affectnet, facial_keypoints
 from ml.data.source import decode_image, fit_size
 from ml.taxonomy import EMOTIONS
+from webapp.core import storage
 from webapp.datasets.models import Dataset, Item, Label
 
 SUMMARY = "summary.json"
@@ -195,7 +197,7 @@ def _write_class_folders(datasets: list[Dataset], sources: list[str], dest: Path
             continue
         role = _role(dataset_id, split, image_name, has_val)
         target = dest / role / emotion / f"{item_id}{Path(image_name).suffix.lower()}"
-        _place(Item.image.field.storage.path(image_name), target)
+        storage.place(image_name, target)
         counts[role][emotion] += 1
     result.counts = {role: dict(sorted(per_class.items())) for role, per_class in counts.items()}
     result.items = {role: sum(per_class.values()) for role, per_class in result.counts.items()}
@@ -310,7 +312,7 @@ def _affectnet_row(item: tuple, labels: Current, role: str, dest: Path) -> list:
     """AffectNet's columns over the whole item image (items are face crops already)."""
     item_id, _, _, image_name, width, height = item
     name = f"{role}/{item_id}{Path(image_name).suffix.lower()}"
-    _place(Item.image.field.storage.path(image_name), dest / name)
+    storage.place(image_name, dest / name)
     points = labels.keypoints
     complete = bool(points) and len(points) == LANDMARKS and all(map(_is_point, points))
     landmarks = ";".join(f"{v:g}" for point in points for v in point) if complete else ""
@@ -322,8 +324,7 @@ def _keypoints_row(item: tuple, labels: Current, role: str, dest: Path) -> list:
     """Kaggle's layout: the 15 points scaled from the item's pixels to 96x96, then its grey pixels."""
     _, _, _, image_name, width, height = item
     size = facial_keypoints.IMAGE_SIZE
-    with open(Item.image.field.storage.path(image_name), "rb") as handle:
-        grey = fit_size(decode_image(handle.read(), 1, image_name), size)
+    grey = fit_size(decode_image(storage.read_bytes(image_name), 1, image_name), size)
     cells = [cell for point in labels.keypoints for cell in _kaggle_cells(point, width, height)]
     return [*cells, " ".join(map(str, grey.ravel()))]
 
@@ -357,12 +358,3 @@ def _held_out(image_name: str) -> bool:
         return int(digest[:8], 16) % HOLDOUT_MODULUS == 0
     except ValueError:
         return sum(digest.encode()) % HOLDOUT_MODULUS == 0
-
-
-def _place(source: str, target: Path) -> None:
-    """Hard-link the item's file (no copy on the same disk); copy when linking is not possible."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import threading
 import time
@@ -21,13 +20,13 @@ from collections import deque
 from pathlib import Path
 
 import torch
-from django.conf import settings
 from django.db import connection
 
+from webapp.core.storage import store_file
 from webapp.modelzoo import evaluation as model_evaluation
 from webapp.modelzoo.models import ModelVersion
 from webapp.modelzoo.services import register_checkpoint
-from webapp.training import services
+from webapp.training import checkpoint_sync, services
 from webapp.training.materialize import CLASS_FOLDERS, Materialized, materialize
 from webapp.training.models import TrainingRun
 
@@ -86,8 +85,9 @@ class Heartbeat(threading.Thread):
 class Progress:
     """ml's progress callback: writes the run's progress (throttled) and stops it when asked."""
 
-    def __init__(self, run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail, steps_per_epoch: int):
-        self.run, self.owner, self.heartbeat, self.tail = run, owner, heartbeat, tail
+    def __init__(self, run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail, steps_per_epoch: int,
+                 uploader: checkpoint_sync.Uploader | None = None):  # fmt: skip
+        self.run, self.owner, self.heartbeat, self.tail, self.uploader = run, owner, heartbeat, tail, uploader
         self.steps_per_epoch = max(steps_per_epoch, 1)
         self.history = list(run.history)
         self.last_saved = 0.0
@@ -103,6 +103,8 @@ class Progress:
             "progress": min(1.0, ((epoch - 1) + min(step, self.steps_per_epoch) / self.steps_per_epoch) / epochs),
         }  # fmt: skip
         if metrics:  # the epoch ended: ml validated and wrote last.pt
+            if self.uploader is not None:
+                self.uploader.push()  # object storage: another machine can resume after this epoch
             self.history = [h for h in self.history if h["epoch"] < epoch] + [_epoch_entry(metrics)]
             fields["history"] = self.history
             shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in HEADLINE_METRICS if k in metrics)
@@ -159,6 +161,7 @@ def execute(run: TrainingRun, owner: str) -> str:
                                progress=1.0, eta_seconds=0.0, log_tail=tail.text())  # fmt: skip
         _evaluate(version, tail)
         services.finish(run.pk, owner, TrainingRun.Status.DONE, log_tail=tail.text())
+        checkpoint_sync.forget(run.pk)
         return TrainingRun.Status.DONE
     except RunStopped as exc:
         log.info("stopped: %s", exc)
@@ -177,6 +180,7 @@ def execute(run: TrainingRun, owner: str) -> str:
         heartbeat.stop()
         for logger in loggers:
             logger.removeHandler(tail)
+        checkpoint_sync.drop_downloaded_data(services.run_dir(run))
 
 
 def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail) -> ModelVersion:
@@ -188,13 +192,16 @@ def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail
     log.info("data (%s): %s items per split%s", data.layout, data.items, _skipped_note(data))
     services.save_progress(run.pk, owner, data_summary=data.to_dict())
     checkpoints = folder / "checkpoints"
+    if checkpoint_sync.fetch(run.pk, checkpoints):
+        log.info("fetched the run's last checkpoint from object storage (it trained on another machine)")
     if not (folder / TRAINED_MARKER).is_file():
         config = train_config(run, data, checkpoints)
         _say_where_training_starts(run, owner, checkpoints, config.epochs)
         steps = math.ceil(data.size("train") / config.batch_size)
         if config.max_steps_per_epoch:
             steps = min(steps, config.max_steps_per_epoch)
-        result = train(config, progress=Progress(run, owner, heartbeat, tail, steps))
+        uploader = checkpoint_sync.Uploader(run.pk, checkpoints)
+        result = train(config, progress=Progress(run, owner, heartbeat, tail, steps, uploader))
         summary = {"best_metrics": result.best_metrics, "epochs_run": len(result.history),
                    "stopped_early": result.stopped_early}  # fmt: skip
         (folder / TRAINED_MARKER).write_text(json.dumps(summary, default=float))
@@ -220,15 +227,16 @@ def _say_where_training_starts(run: TrainingRun, owner: str, checkpoints: Path, 
 
 
 def _register_best(run: TrainingRun, best: Path) -> ModelVersion:
-    """Copy the best checkpoint under MEDIA_ROOT and record it as a model version."""
-    target = Path(settings.MEDIA_ROOT) / TRAINED_MODELS_DIR / f"run-{run.pk}-{run.architecture}.pt"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".pt.tmp")
-    shutil.copyfile(best, partial)
-    os.replace(partial, target)
+    """Store the best checkpoint (MEDIA_ROOT or object storage) and record it as a model version.
+
+    Stored under the run's own name, replacing an earlier attempt's copy, so a retry registers once.
+    """
+    named = best.with_name(f"run-{run.pk}-{run.architecture}.pt")  # the file's stem is part of the tag
+    shutil.copyfile(best, named)
+    stored = store_file(named, f"{TRAINED_MODELS_DIR}/{named.name}")
     description = f"Training run {run.pk}: {', '.join(d.name for d in run.datasets.all())}"
-    version, _ = register_checkpoint(target, source=ModelVersion.Source.TRAINED, name=run.name,
-                                     description=description)  # fmt: skip
+    version, _ = register_checkpoint(named, source=ModelVersion.Source.TRAINED, name=run.name,
+                                     description=description, stored_name=stored)  # fmt: skip
     log.info("registered model version %s", version.tag)
     return version
 
