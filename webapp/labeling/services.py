@@ -21,6 +21,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ml.taxonomy import EMOTIONS
+from webapp.core.exceptions import ApplicationError
 from webapp.datasets.models import Item, Label
 from webapp.datasets.selectors import latest_label_emotion, latest_prediction
 from webapp.labeling.models import Acceptance, Annotation, Assignment, LabelingSession, Participant, SessionItem
@@ -29,8 +30,8 @@ HOLD_FOR = timedelta(minutes=10)
 CANDIDATES = 20
 
 
-class LabelingError(ValueError):
-    """A labeling request that cannot be carried out; the message is for the user."""
+class LabelingError(ApplicationError):
+    """A labeling request that cannot be carried out; the message is for the user (the API: 400)."""
 
 
 # ---- sessions ---------------------------------------------------------------------------------
