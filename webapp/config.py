@@ -37,6 +37,9 @@ in a deployment never ends as a traceback.
 | JOB_RESEND_SECONDS    | 120                               | a job pending this long since its last send is re-sent |
 | JOB_SWEEP_SECONDS     | 60                                | how often each worker looks for such jobs            |
 | JOB_MAX_ATTEMPTS      | 3                                 | workers that may start a job before it is failed     |
+
+The face pipeline's FER_* settings (detector, landmarks, thresholds, weight files) are read here
+too, into `Config.pipeline`, and parsed by `ml.settings.PipelineSettings.from_env`, which lists them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+
+from ml.settings import PipelineSettings, parse_number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -80,12 +85,17 @@ def env_number(name: str, default: float, minimum: float, maximum: float, enviro
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g}, got {raw!r}")
-    return value
+        return parse_number(name, raw, float, minimum, maximum)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def pipeline_settings(environ=os.environ) -> PipelineSettings:
+    """The face pipeline's FER_* settings (ml.settings), checked at start-up like every other one."""
+    try:
+        return PipelineSettings.from_env(environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def env_list(name: str, default: list[str], environ=os.environ) -> list[str]:
@@ -150,6 +160,7 @@ class Config:
     job_resend_seconds: float = 120
     job_sweep_seconds: float = 60
     job_max_attempts: int = 3
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     @property
     def broker_url(self) -> str:
@@ -207,6 +218,7 @@ def load_config(environ=os.environ) -> Config:
         login_failure_limit=int(env_number("LOGIN_FAILURE_LIMIT", 10, 1, 1000, environ)),
         login_lockout_minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, 0.1, 7 * 24 * 60, environ),
         throttle_rates={scope: env_rate(name, default, environ) for scope, (name, default) in THROTTLES.items()},
+        pipeline=pipeline_settings(environ),
         **_job_settings(environ),
     )
 

@@ -67,3 +67,10 @@ def test_bad_setting_stops_the_celery_worker_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "Configuration error: REDIS_URL must start with one of redis://, rediss://; got 'localhost:6379'"
     ]
+
+
+def test_the_face_pipeline_settings_are_read_with_the_others(tmp_path):
+    config = load_config({"FER_VAR_DIR": str(tmp_path), "FER_MIN_FACE_PX": "45", "FER_LANDMARKS": "fan"})
+    assert (config.pipeline.min_face_px, config.pipeline.landmarks) == (45, "fan")
+    with pytest.raises(ConfigError, match="FER_MIN_FACE_PX must be a whole number of pixels, got 'tiny'"):
+        load_config({"FER_VAR_DIR": str(tmp_path), "FER_MIN_FACE_PX": "tiny"})

@@ -12,6 +12,7 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
+from django.conf import settings
 
 from webapp.core import jobs
 from worker import pipelines
@@ -48,7 +49,7 @@ def _predict(upload) -> dict:
     upload_id = upload.pk
     try:
         version = active_version()  # asked per job: a promotion applies from the next photo on
-        pipeline = pipelines.pipeline_for(version)
+        pipeline = pipelines.pipeline_for(version, settings.CONFIG.pipeline)
         with upload.image.open("rb") as handle:
             data = handle.read()
         with pipelines.single_thread():
@@ -90,7 +91,7 @@ def warm_up_active_pipeline(**kwargs) -> None:
     start = time.monotonic()
     try:
         version = active_version()
-        pipelines.pipeline_for(version)
+        pipelines.pipeline_for(version, settings.CONFIG.pipeline)
         log.info("prediction pipeline for %s ready in %.1f s", version.tag, time.monotonic() - start)
     except Exception as exc:
         log.warning("could not warm up the prediction pipeline: %s", exc)
