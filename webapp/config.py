@@ -5,13 +5,18 @@ Read once at start-up by `webapp.settings` and `worker.celery_app`. A bad value 
 `manage.py`, the WSGI entry point and the Celery app print that line and exit, so a typo
 in a deployment never ends as a traceback.
 
+Reading writes nothing. The local state a one-machine install needs (the folders under
+FER_VAR_DIR and MEDIA_ROOT, and the generated secret key) is made by `prepare_local_state`,
+which the entry points that may run first on a fresh machine call before Django loads the
+settings: `manage.py` (so `make up`'s `manage.py migrate`) and `webapp.wsgi` (gunicorn).
+
 | variable              | default                           | meaning                                             |
 |-----------------------|-----------------------------------|-----------------------------------------------------|
 | FER_VAR_DIR           | ./var                             | local state: SQLite file, media, broker folders      |
 | DATABASE_URL          | sqlite:///$FER_VAR_DIR/db.sqlite3 | any URL dj-database-url understands (postgres://…)   |
 | REDIS_URL             | (unset)                           | redis://host:port/db; unset = embedded file broker   |
 | MEDIA_ROOT            | $FER_VAR_DIR/media                | uploaded photos, dataset items, checkpoints          |
-| SECRET_KEY            | generated into $FER_VAR_DIR       | never empty; generated and kept for one machine      |
+| SECRET_KEY            | $FER_VAR_DIR/secret_key           | never empty; generated once by prepare_local_state   |
 | FER_REQUIRE_SECRET_KEY| false                             | true: refuse to start without SECRET_KEY (servers)   |
 | DEBUG                 | false                             | true/false (also 1/0, yes/no, on/off)                |
 | ALLOWED_HOSTS         | localhost,127.0.0.1,[::1]         | comma-separated host names                           |
@@ -44,9 +49,11 @@ too, into `Config.pipeline`, and parsed by `ml.settings.PipelineSettings.from_en
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -124,13 +131,16 @@ def _secret_key(var_dir: Path, environ) -> str:
         return key
     if env_bool("FER_REQUIRE_SECRET_KEY", False, environ):
         raise ConfigError("SECRET_KEY must be set: FER_REQUIRE_SECRET_KEY is on for this deployment")
-    # One machine, no configuration: keep a random key in the local state folder so
-    # sessions survive restarts without anyone having to invent a secret.
-    key_file = var_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    # One machine, no configuration: a random key kept in the local state folder (written by
+    # prepare_local_state) so sessions survive restarts without anyone having to invent a secret.
+    key_file = var_dir / SECRET_KEY_FILE
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"SECRET_KEY is not set and {key_file} does not exist yet: start with `python manage.py migrate` "
+            "(make up does), which creates it, or set SECRET_KEY"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -174,21 +184,76 @@ class Config:
     def broker_kind(self) -> str:
         return "redis" if self.redis_url else "filesystem"
 
+    @property
+    def broker_dir(self) -> Path:
+        """The embedded filesystem broker's message folders live here (FILESYSTEM_BROKER_FOLDERS)."""
+        return self.var_dir / "celery" / "broker"
 
-def _directory(name: str, raw: str) -> Path:
+    @property
+    def static_root(self) -> Path:
+        return self.var_dir / "staticfiles"
+
+
+SECRET_KEY_FILE = "secret_key"
+FILESYSTEM_BROKER_FOLDERS = ("queue", "processed", "control")
+
+
+def _path(raw: str) -> Path:
     path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = BASE_DIR / path
+    return path if path.is_absolute() else BASE_DIR / path
+
+
+def _var_dir(environ) -> Path:
+    return _path(environ.get("FER_VAR_DIR", "var"))
+
+
+def _media_root(environ, var_dir: Path) -> Path:
+    return _path(environ.get("MEDIA_ROOT", str(var_dir / "media")))
+
+
+def prepare_local_state(environ=os.environ) -> None:
+    """Create what one machine keeps locally: the FER_VAR_DIR and MEDIA_ROOT folders, the static
+    and embedded-broker folders, and (when SECRET_KEY is not set) the generated secret key file.
+
+    Idempotent, and safe when several processes start at once. Called by the entry points before
+    the settings load (manage.py, webapp.wsgi), never by importing the settings.
+    """
+    var_dir = _var_dir(environ)
+    _make_directory("FER_VAR_DIR", var_dir)
+    _make_directory("MEDIA_ROOT", _media_root(environ, var_dir))
+    _make_directory("FER_VAR_DIR", var_dir / "staticfiles")
+    if not environ.get("REDIS_URL"):
+        for name in FILESYSTEM_BROKER_FOLDERS:
+            _make_directory("FER_VAR_DIR", var_dir / "celery" / "broker" / name)
+        _make_directory("FER_VAR_DIR", var_dir / "celery" / "results")
+    if environ.get("SECRET_KEY") is None and not env_bool("FER_REQUIRE_SECRET_KEY", False, environ):
+        _write_once(var_dir / SECRET_KEY_FILE, secrets.token_urlsafe(50))
+
+
+def _make_directory(name: str, path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a folder that can be created: {exc.strerror}") from None
-    return path
+        raise ConfigError(f"{name}: {str(path)!r} is not a folder that can be created: {exc.strerror}") from None
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Write `path` (mode 600) unless it exists; a reader never sees it half written."""
+    if path.exists():
+        return
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        with contextlib.suppress(FileExistsError):  # another process made it first: keep theirs
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def load_config(environ=os.environ) -> Config:
-    """Read and check every setting; raise ConfigError on the first bad one."""
-    var_dir = _directory("FER_VAR_DIR", environ.get("FER_VAR_DIR", "var"))
+    """Read and check every setting; raise ConfigError on the first bad one. Writes nothing."""
+    var_dir = _var_dir(environ)
     debug = env_bool("DEBUG", False, environ)
     database_url = check_url(
         "DATABASE_URL",
@@ -202,8 +267,7 @@ def load_config(environ=os.environ) -> Config:
         var_dir=var_dir,
         database_url=database_url,
         redis_url=redis_url,
-        media_root=_directory("MEDIA_ROOT", environ.get("MEDIA_ROOT", str(var_dir / "media"))),
-        secret_key=_secret_key(var_dir, environ),
+        media_root=_media_root(environ, var_dir),
         debug=debug,
         allowed_hosts=env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], environ),
         allow_anonymous_demo=env_bool("ALLOW_ANONYMOUS_DEMO", True, environ),
@@ -220,6 +284,7 @@ def load_config(environ=os.environ) -> Config:
         throttle_rates={scope: env_rate(name, default, environ) for scope, (name, default) in THROTTLES.items()},
         pipeline=pipeline_settings(environ),
         **_job_settings(environ),
+        secret_key=_secret_key(var_dir, environ),  # last: every other setting is checked first
     )
 
 

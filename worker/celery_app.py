@@ -18,6 +18,9 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
+# The local state (folders, generated secret key) is made by the web side's entry points
+# (manage.py, which `make up` and docker-compose's migrate service run first); this module
+# imports nothing of the webapp, and a worker started before them stops with one line saying so.
 try:
     settings.INSTALLED_APPS  # noqa: B018 - reads the settings now: a bad environment variable stops here
 except ImproperlyConfigured as exc:  # webapp.config.ConfigError among them
