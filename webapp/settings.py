@@ -3,6 +3,7 @@
 import dj_database_url
 
 from webapp.config import BASE_DIR, FILE_SENDERS, load_config
+from worker.logs import logging_config
 
 CONFIG = load_config()
 
@@ -246,9 +247,5 @@ if CONFIG.https:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-}
+# One format for web and worker, each line with the job it belongs to (worker/logs.py).
+LOGGING = logging_config("INFO")

@@ -66,6 +66,7 @@ def _predict(upload) -> dict:
     upload = services.record_prediction(upload, result, version)
     if upload is None:
         return {"upload": upload_id, "status": "gone"}
+    log.info("%d faces with %s in %.0f ms", len(result.faces), version.tag, result.timings_ms.get("total", 0.0))
     return {"upload": upload_id, "status": upload.status, "faces": len(result.faces), "model": version.tag}
 
 
@@ -73,6 +74,7 @@ def _failed(upload_id: int, message: str) -> dict:
     from webapp.uploads import services
 
     services.record_failure(upload_id, message)
+    log.warning("failed: %s", message)
     return {"upload": upload_id, "status": "failed", "message": message}
 
 
