@@ -29,6 +29,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     import django
 
+    from webapp.config import prepare_local_state
+
+    prepare_local_state()  # what manage.py does first: folders, the generated secret key
     django.setup()
     from django.core.files import File
     from django.core.management import call_command

@@ -39,6 +39,9 @@ def setup(var_dir: str, ferplus: Path, annotators: int, labels_per_item: int) ->
     os.environ.update(FER_VAR_DIR=var_dir, DJANGO_SETTINGS_MODULE="webapp.settings")
     import django
 
+    from webapp.config import prepare_local_state
+
+    prepare_local_state()  # what manage.py does first: folders, the generated secret key
     django.setup()
     from django.core.files import File
     from django.core.management import call_command

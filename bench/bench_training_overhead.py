@@ -50,6 +50,9 @@ def main() -> None:
     os.environ.pop("REDIS_URL", None)
     import django
 
+    from webapp.config import prepare_local_state
+
+    prepare_local_state()  # what manage.py does first: folders, the generated secret key
     django.setup()
     from django.core.management import call_command
 

@@ -1,8 +1,17 @@
-"""`python -m ml <command> ...`: dispatch to the command modules in ml/cli/."""
+"""`python -m ml <command> ...`: dispatch to the command modules in ml/cli/.
+
+The one place the CLI reads the environment: the FER_* pipeline settings (ml.settings) become
+`args.settings`; a bad one ends the command with one line and exit status 2.
+"""
 
 import argparse
 import importlib
+import os
 import sys
+
+from ml.settings import PipelineSettings
+
+EXIT_BAD_SETTING = 2
 
 # command name -> module in ml.cli exposing add_arguments(parser) and run(args) -> int
 COMMANDS = {
@@ -28,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         modules[name] = module
         module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0]))
     args = parser.parse_args(argv)
+    try:
+        args.settings = PipelineSettings.from_env(os.environ)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTING
     return modules[args.command].run(args)
 
 

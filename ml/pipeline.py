@@ -7,16 +7,13 @@
 `Pipeline.analyze` returns the same faces plus per-stage timings and what detection did (the
 detector, the smallest face it looks for in this photo, and the faces it found but skipped as too
 small or too blurred); `PipelineResult.to_dict()` is the JSON shape the CLI and the worker store.
-Settings (all optional): FER_MODEL (classifier checkpoint; default models/ferplus_default.pt),
-FER_FACE_DETECTOR (default "yunet"), FER_MIN_FACE_PX (default 20), FER_MIN_FACE_SHARPNESS
-(default 25, 0 = keep every face), FER_LANDMARKS (default "dlib"), and the weight files in
-ml.faces.weights.
+The constructor takes plain arguments; `Pipeline.from_settings(PipelineSettings.from_env(...))`
+builds one from the FER_* settings (ml.settings), which the program's entry point reads.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import time
 from collections.abc import Iterator
@@ -34,8 +31,9 @@ from ml.faces.box_mapping import dlib_style_box
 from ml.faces.detection import Detection, FaceDetector, create_detector
 from ml.faces.images import ImageSource, InvalidImageError, load_image
 from ml.faces.landmarks import LandmarkPredictor, create_landmarker
-from ml.faces.quality import sharpness, sharpness_setting
+from ml.faces.quality import sharpness
 from ml.faces.weights import MissingWeightsError
+from ml.settings import DEFAULT_LANDMARKS, DEFAULT_MAX_PIXELS, DEFAULT_MIN_SHARPNESS, PipelineSettings
 from ml.taxonomy import AFFECTNET8, EMOTIONS, derive_va
 
 __all__ = [
@@ -220,11 +218,12 @@ class _Timer:
 class Pipeline:
     """Detector + landmark backend + optional classifier, loaded once and reused for many images.
 
-    `classifier_checkpoint=None` uses FER_MODEL or the bundled models/ferplus_default.pt;
+    `classifier_checkpoint=None` uses the bundled models/ferplus_default.pt;
     `classify=False` stops after alignment (faces and landmarks only, no model needed).
     `saliency` is None, "gradcam", "gradcam++" or "gradients" (for the predicted class of each face).
     Faces smaller than the detector's minimum face size, or whose aligned crop is less sharp than
-    `min_sharpness` (default FER_MIN_FACE_SHARPNESS), are reported as skipped, not predicted.
+    `min_sharpness` (default 25), are reported as skipped, not predicted. Images over
+    `max_image_pixels` are refused before decoding.
     """
 
     def __init__(
@@ -239,20 +238,22 @@ class Pipeline:
         grayscale: bool = True,
         detector_options: dict[str, Any] | None = None,
         landmark_options: dict[str, Any] | None = None,
-        min_sharpness: float | None = None,
+        min_sharpness: float = DEFAULT_MIN_SHARPNESS,
+        max_image_pixels: int = DEFAULT_MAX_PIXELS,
     ):
-        landmarks = landmarks or os.environ.get("FER_LANDMARKS") or "dlib"
+        landmarks = landmarks or DEFAULT_LANDMARKS
         if isinstance(detector, FaceDetector):
             self.detector = detector
         else:
             self.detector = create_detector(detector, **(detector_options or {}))
-        self.min_sharpness = sharpness_setting() if min_sharpness is None else float(min_sharpness)
+        self.min_sharpness = float(min_sharpness)
+        self.max_image_pixels = max_image_pixels
         self.landmarker = (
             create_landmarker(landmarks, **(landmark_options or {})) if isinstance(landmarks, str) else landmarks
         )
         self.classifier: Classifier | None = None
         if classify:
-            path = classifier_checkpoint or os.environ.get("FER_MODEL") or DEFAULT_MODEL_PATH
+            path = classifier_checkpoint or DEFAULT_MODEL_PATH
             self.classifier = Classifier(path)
         if saliency is not None and saliency not in SALIENCY_METHODS:
             raise ValueError(f"saliency must be None or one of {', '.join(SALIENCY_METHODS)}, not {saliency!r}")
@@ -263,6 +264,31 @@ class Pipeline:
         # The crop follows the model: its input size and channels; without a model, the given defaults.
         self.crop_size = self.classifier.input_size if self.classifier else crop_size
         self.grayscale = self.classifier.grayscale if self.classifier else grayscale
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: PipelineSettings,
+        *,
+        detector: str | FaceDetector | None = None,
+        landmarks: str | LandmarkPredictor | None = None,
+        classifier_checkpoint: str | Path | None = None,
+        **options: Any,
+    ) -> Pipeline:
+        """A pipeline as `settings` say, with the given detector, landmarks or checkpoint instead where given
+        (a backend named here still gets its weight files from the settings)."""
+        if not isinstance(detector, FaceDetector):
+            detector = settings.create_detector(detector)
+        if not isinstance(landmarks, LandmarkPredictor):
+            landmarks = settings.create_landmarker(landmarks)
+        return cls(
+            detector=detector,
+            landmarks=landmarks,
+            classifier_checkpoint=classifier_checkpoint or settings.model,
+            min_sharpness=settings.min_sharpness,
+            max_image_pixels=settings.max_image_pixels,
+            **options,
+        )
 
     @property
     def model_version(self) -> str | None:
@@ -299,7 +325,7 @@ class Pipeline:
         timer = _Timer()
         start = time.perf_counter()
         with timer.stage("load"):
-            rgb = load_image(image)
+            rgb = load_image(image, self.max_image_pixels)
         height, width = rgb.shape[:2]
         report = DetectionReport(self.detector.name, self.detector.min_face_px(height, width), self.min_sharpness)
         with timer.stage("detect"):

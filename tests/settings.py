@@ -19,6 +19,9 @@ if "FER_VAR_DIR" not in os.environ or os.environ.get("FER_VAR_DIR_OWNER") != _ow
     atexit.register(shutil.rmtree, os.environ["FER_VAR_DIR"], ignore_errors=True)
 os.environ.pop("REDIS_URL", None)  # the embedded broker, unless a test asks for Redis
 
+from webapp.config import prepare_local_state  # noqa: E402
+
+prepare_local_state()  # what manage.py and webapp.wsgi do first: the settings themselves only read
 from webapp.settings import *  # noqa: E402,F403
 
 # The test database is a file (not SQLite's default in-memory one) so that Celery worker

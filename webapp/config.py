@@ -5,13 +5,18 @@ Read once at start-up by `webapp.settings` and `worker.celery_app`. A bad value 
 `manage.py`, the WSGI entry point and the Celery app print that line and exit, so a typo
 in a deployment never ends as a traceback.
 
+Reading writes nothing. The local state a one-machine install needs (the folders under
+FER_VAR_DIR and MEDIA_ROOT, and the generated secret key) is made by `prepare_local_state`,
+which the entry points that may run first on a fresh machine call before Django loads the
+settings: `manage.py` (so `make up`'s `manage.py migrate`) and `webapp.wsgi` (gunicorn).
+
 | variable              | default                           | meaning                                             |
 |-----------------------|-----------------------------------|-----------------------------------------------------|
 | FER_VAR_DIR           | ./var                             | local state: SQLite file, media, broker folders      |
 | DATABASE_URL          | sqlite:///$FER_VAR_DIR/db.sqlite3 | any URL dj-database-url understands (postgres://…)   |
 | REDIS_URL             | (unset)                           | redis://host:port/db; unset = embedded file broker   |
 | MEDIA_ROOT            | $FER_VAR_DIR/media                | uploaded photos, dataset items, checkpoints          |
-| SECRET_KEY            | generated into $FER_VAR_DIR       | never empty; generated and kept for one machine      |
+| SECRET_KEY            | $FER_VAR_DIR/secret_key           | never empty; generated once by prepare_local_state   |
 | FER_REQUIRE_SECRET_KEY| false                             | true: refuse to start without SECRET_KEY (servers)   |
 | DEBUG                 | false                             | true/false (also 1/0, yes/no, on/off)                |
 | ALLOWED_HOSTS         | localhost,127.0.0.1,[::1]         | comma-separated host names                           |
@@ -45,18 +50,25 @@ in a deployment never ends as a traceback.
 | FER_S3_PREFIX         | (empty)                           | key prefix inside the bucket, e.g. fer/              |
 | FER_S3_URL_SECONDS    | 300                               | lifetime of a signed URL (never handed to browsers)  |
 | FER_CACHE_DIR         | $FER_VAR_DIR/cache                | local copies a worker keeps (checkpoints by hash)    |
+
+The face pipeline's FER_* settings (detector, landmarks, thresholds, weight files) are read here
+too, into `Config.pipeline`, and parsed by `ml.settings.PipelineSettings.from_env`, which lists them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+
+from ml.settings import PipelineSettings, parse_number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,12 +100,17 @@ def env_number(name: str, default: float, minimum: float, maximum: float, enviro
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ConfigError(f"{name} must be between {minimum:g} and {maximum:g}, got {raw!r}")
-    return value
+        return parse_number(name, raw, float, minimum, maximum)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def pipeline_settings(environ=os.environ) -> PipelineSettings:
+    """The face pipeline's FER_* settings (ml.settings), checked at start-up like every other one."""
+    try:
+        return PipelineSettings.from_env(environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def env_list(name: str, default: list[str], environ=os.environ) -> list[str]:
@@ -122,13 +139,16 @@ def _secret_key(var_dir: Path, environ) -> str:
         return key
     if env_bool("FER_REQUIRE_SECRET_KEY", False, environ):
         raise ConfigError("SECRET_KEY must be set: FER_REQUIRE_SECRET_KEY is on for this deployment")
-    # One machine, no configuration: keep a random key in the local state folder so
-    # sessions survive restarts without anyone having to invent a secret.
-    key_file = var_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    # One machine, no configuration: a random key kept in the local state folder (written by
+    # prepare_local_state) so sessions survive restarts without anyone having to invent a secret.
+    key_file = var_dir / SECRET_KEY_FILE
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"SECRET_KEY is not set and {key_file} does not exist yet: start with `python manage.py migrate` "
+            "(make up does), which creates it, or set SECRET_KEY"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -173,6 +193,7 @@ class Config:
     job_max_attempts: int = 3
     s3: S3Config | None = None
     cache_dir: Path | None = None
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
 
     @property
     def broker_url(self) -> str:
@@ -186,21 +207,76 @@ class Config:
     def broker_kind(self) -> str:
         return "redis" if self.redis_url else "filesystem"
 
+    @property
+    def broker_dir(self) -> Path:
+        """The embedded filesystem broker's message folders live here (FILESYSTEM_BROKER_FOLDERS)."""
+        return self.var_dir / "celery" / "broker"
 
-def _directory(name: str, raw: str) -> Path:
+    @property
+    def static_root(self) -> Path:
+        return self.var_dir / "staticfiles"
+
+
+SECRET_KEY_FILE = "secret_key"
+FILESYSTEM_BROKER_FOLDERS = ("queue", "processed", "control")
+
+
+def _path(raw: str) -> Path:
     path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = BASE_DIR / path
+    return path if path.is_absolute() else BASE_DIR / path
+
+
+def _var_dir(environ) -> Path:
+    return _path(environ.get("FER_VAR_DIR", "var"))
+
+
+def _media_root(environ, var_dir: Path) -> Path:
+    return _path(environ.get("MEDIA_ROOT", str(var_dir / "media")))
+
+
+def prepare_local_state(environ=os.environ) -> None:
+    """Create what one machine keeps locally: the FER_VAR_DIR and MEDIA_ROOT folders, the static
+    and embedded-broker folders, and (when SECRET_KEY is not set) the generated secret key file.
+
+    Idempotent, and safe when several processes start at once. Called by the entry points before
+    the settings load (manage.py, webapp.wsgi), never by importing the settings.
+    """
+    var_dir = _var_dir(environ)
+    _make_directory("FER_VAR_DIR", var_dir)
+    _make_directory("MEDIA_ROOT", _media_root(environ, var_dir))
+    _make_directory("FER_VAR_DIR", var_dir / "staticfiles")
+    if not environ.get("REDIS_URL"):
+        for name in FILESYSTEM_BROKER_FOLDERS:
+            _make_directory("FER_VAR_DIR", var_dir / "celery" / "broker" / name)
+        _make_directory("FER_VAR_DIR", var_dir / "celery" / "results")
+    if environ.get("SECRET_KEY") is None and not env_bool("FER_REQUIRE_SECRET_KEY", False, environ):
+        _write_once(var_dir / SECRET_KEY_FILE, secrets.token_urlsafe(50))
+
+
+def _make_directory(name: str, path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a folder that can be created: {exc.strerror}") from None
-    return path
+        raise ConfigError(f"{name}: {str(path)!r} is not a folder that can be created: {exc.strerror}") from None
+
+
+def _write_once(path: Path, text: str) -> None:
+    """Write `path` (mode 600) unless it exists; a reader never sees it half written."""
+    if path.exists():
+        return
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        with contextlib.suppress(FileExistsError):  # another process made it first: keep theirs
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def load_config(environ=os.environ) -> Config:
-    """Read and check every setting; raise ConfigError on the first bad one."""
-    var_dir = _directory("FER_VAR_DIR", environ.get("FER_VAR_DIR", "var"))
+    """Read and check every setting; raise ConfigError on the first bad one. Writes nothing."""
+    var_dir = _var_dir(environ)
     debug = env_bool("DEBUG", False, environ)
     database_url = check_url(
         "DATABASE_URL",
@@ -214,8 +290,7 @@ def load_config(environ=os.environ) -> Config:
         var_dir=var_dir,
         database_url=database_url,
         redis_url=redis_url,
-        media_root=_directory("MEDIA_ROOT", environ.get("MEDIA_ROOT", str(var_dir / "media"))),
-        secret_key=_secret_key(var_dir, environ),
+        media_root=_media_root(environ, var_dir),
         debug=debug,
         allowed_hosts=env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], environ),
         allow_anonymous_demo=env_bool("ALLOW_ANONYMOUS_DEMO", True, environ),
@@ -230,9 +305,11 @@ def load_config(environ=os.environ) -> Config:
         login_failure_limit=int(env_number("LOGIN_FAILURE_LIMIT", 10, 1, 1000, environ)),
         login_lockout_minutes=env_number("LOGIN_LOCKOUT_MINUTES", 15, 0.1, 7 * 24 * 60, environ),
         throttle_rates={scope: env_rate(name, default, environ) for scope, (name, default) in THROTTLES.items()},
+        pipeline=pipeline_settings(environ),
         **_job_settings(environ),
         s3=load_s3_config(environ),
-        cache_dir=_directory("FER_CACHE_DIR", environ.get("FER_CACHE_DIR", str(var_dir / "cache"))),
+        cache_dir=_path(environ.get("FER_CACHE_DIR", str(var_dir / "cache"))),  # made when first used
+        secret_key=_secret_key(var_dir, environ),  # last: every other setting is checked first
     )
 
 

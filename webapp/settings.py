@@ -3,6 +3,7 @@
 import dj_database_url
 
 from webapp.config import BASE_DIR, FILE_SENDERS, load_config, storages_setting
+from worker.logs import logging_config
 
 CONFIG = load_config()
 
@@ -108,8 +109,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = CONFIG.var_dir / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = CONFIG.static_root
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # No MEDIA_URL is routed: every stored file is sent by a view that checks who asks
 # (webapp/core/files.py), then by django-sendfile2's backend (FILE_SENDER).
@@ -170,10 +170,8 @@ CELERY_BROKER_URL = CONFIG.broker_url
 CELERY_RESULT_BACKEND = CONFIG.result_backend
 if CONFIG.broker_kind == "filesystem":
     # Embedded broker: messages are files in one folder that web and worker share.
-    _broker_dir = CONFIG.var_dir / "celery" / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    (CONFIG.var_dir / "celery" / "results").mkdir(parents=True, exist_ok=True)
+    # Its folders are made by webapp.config.prepare_local_state, never by reading the settings.
+    _broker_dir = CONFIG.broker_dir
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -255,9 +253,5 @@ if CONFIG.https:
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-}
+# One format for web and worker, each line with the job it belongs to (worker/logs.py).
+LOGGING = logging_config("INFO")

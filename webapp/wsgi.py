@@ -1,13 +1,18 @@
-"""WSGI entry point for gunicorn; a bad setting stops start-up with one clear line."""
+"""WSGI entry point for gunicorn; a bad setting stops start-up with one clear line.
+
+It makes the local state (folders, the generated secret key) before Django reads the
+settings, which only read (webapp.config.prepare_local_state).
+"""
 
 import os
 import sys
 
-from webapp.config import ConfigError
+from webapp.config import ConfigError, prepare_local_state
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 try:
+    prepare_local_state()
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()

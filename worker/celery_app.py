@@ -11,23 +11,46 @@ a worker starts; this module imports nothing of the webapp, so the webapp may im
 import os
 import sys
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import setup_logging
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
+# The local state (folders, generated secret key) is made by the web side's entry points
+# (manage.py, which `make up` and docker-compose's migrate service run first); this module
+# imports nothing of the webapp, and a worker started before them stops with one line saying so.
 try:
     settings.INSTALLED_APPS  # noqa: B018 - reads the settings now: a bad environment variable stops here
 except ImproperlyConfigured as exc:  # webapp.config.ConfigError among them
     print(f"Configuration error: {exc}", file=sys.stderr)
     sys.exit(2)
 
+from worker.logs import job_context, job_id  # noqa: E402 - after the settings check above
+
 CPU_QUEUE = "cpu"
 GPU_QUEUE = "gpu"
 
-app = Celery("fer")
+
+class JobTask(Task):
+    """Every task runs inside its job's log context: `<task name>:<first argument>` (the row id)."""
+
+    def __call__(self, *args, **kwargs):
+        with job_context(job_id(self.name, args[0] if args else self.request.id)):
+            return super().__call__(*args, **kwargs)
+
+
+@setup_logging.connect
+def use_the_sites_logging(**kwargs) -> None:
+    """The worker logs through Django's LOGGING (one format, the job on each line), not Celery's own."""
+    from logging.config import dictConfig
+
+    dictConfig(settings.LOGGING)
+
+
+app = Celery("fer", task_cls=JobTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_queues=[Queue(CPU_QUEUE), Queue(GPU_QUEUE)],

@@ -43,14 +43,18 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def pipeline_for(version):
-    """The Pipeline that predicts with `version` (a modelzoo ModelVersion), loaded on first use."""
+def pipeline_for(version, settings):
+    """The Pipeline that predicts with `version` (a modelzoo ModelVersion), loaded on first use.
+
+    `settings` (an ml.settings.PipelineSettings: the webapp's `settings.CONFIG.pipeline`) choose
+    the detector, landmarks, thresholds and weight files when the process loads its first pipeline.
+    """
     with _lock:
         pipeline = _pipelines.get(version.tag)
         if pipeline is not None:
             _pipelines.move_to_end(version.tag)
             return pipeline
-        pipeline = _load(version)
+        pipeline = _load(version, settings)
         _pipelines[version.tag] = pipeline
         while len(_pipelines) > MAX_PIPELINES:
             _pipelines.popitem(last=False)
@@ -61,16 +65,14 @@ def cached_tags() -> list[str]:
     return list(_pipelines)
 
 
-def _load(version):
+def _load(version, settings):
     from ml.pipeline import Pipeline
 
     if "detector" not in _faces:
-        from ml.faces.detection import create_detector
-        from ml.faces.landmarks import create_landmarker
-
-        _faces["detector"] = create_detector()  # FER_FACE_DETECTOR, default YuNet
-        _faces["landmarks"] = create_landmarker(os.environ.get("FER_LANDMARKS") or "dlib")
-    pipeline = Pipeline(
+        _faces["detector"] = settings.create_detector()
+        _faces["landmarks"] = settings.create_landmarker()
+    pipeline = Pipeline.from_settings(
+        settings,
         detector=_faces["detector"],
         landmarks=_faces["landmarks"],
         classifier_checkpoint=version.path,

@@ -23,9 +23,17 @@ EXIT_BAD_INPUT = 2
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="photo file (JPEG, PNG, WebP, ...)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--detector", choices=sorted(DETECTORS), default=None, help="face detector (default: yunet)")
     parser.add_argument(
-        "--landmarks", choices=sorted(LANDMARKERS), default=None, help="landmark backend (default: dlib)"
+        "--detector",
+        choices=sorted(DETECTORS),
+        default=None,
+        help="face detector (default: $FER_FACE_DETECTOR or yunet)",
+    )
+    parser.add_argument(
+        "--landmarks",
+        choices=sorted(LANDMARKERS),
+        default=None,
+        help="landmark backend (default: $FER_LANDMARKS or dlib)",
     )
     parser.add_argument("--model", default=None, help="classifier checkpoint (default: $FER_MODEL or the bundled one)")
     parser.add_argument("--no-classify", action="store_true", help="faces and landmarks only; no model needed")
@@ -45,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
     from ml.faces.images import InvalidImageError
     from ml.faces.weights import MissingWeightsError
     from ml.pipeline import Pipeline
+    from ml.settings import PipelineSettings
 
     torch.set_num_threads(min(torch.get_num_threads(), 4))
     try:
-        pipeline = Pipeline(
+        pipeline = Pipeline.from_settings(
+            getattr(args, "settings", None) or PipelineSettings(),
             detector=args.detector,
             landmarks=args.landmarks,
             classifier_checkpoint=args.model,

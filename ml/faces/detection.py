@@ -19,7 +19,6 @@ pixels reach the ~30 px at which it finds nearly all of them, within a pixel bud
 from __future__ import annotations
 
 import math
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,22 +28,9 @@ import cv2
 import numpy as np
 
 from ml.faces import weights
-from ml.faces.env import env_number
-
-DEFAULT_DETECTOR = "yunet"
-DEFAULT_MIN_FACE_PX = 20
+from ml.settings import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX
 
 Points = tuple[tuple[float, float], ...]
-
-
-def default_detector_name() -> str:
-    """FER_FACE_DETECTOR, or YuNet."""
-    return os.environ.get("FER_FACE_DETECTOR", "").strip() or DEFAULT_DETECTOR
-
-
-def min_face_setting() -> int:
-    """FER_MIN_FACE_PX: the smallest face side (pixels) the default detector looks for; default 20."""
-    return env_number("FER_MIN_FACE_PX", DEFAULT_MIN_FACE_PX, int, 8, 2000, "pixels")
 
 
 @dataclass(frozen=True)
@@ -162,7 +148,7 @@ class YuNetDetector(FaceDetector):
             self.yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
         except cv2.error as exc:
             raise ValueError(f"{path} is not a YuNet ONNX model (FER_YUNET_MODEL): {exc.msg.strip()}") from None
-        self.min_face = min_face or min_face_setting()
+        self.min_face = min_face or DEFAULT_MIN_FACE_PX
         self.max_pixels = max_pixels
 
     def search_scale(self, height: int, width: int) -> float:
@@ -354,9 +340,10 @@ DETECTORS: dict[str, Callable[..., FaceDetector]] = {
 
 
 def create_detector(name: str | None = None, **options) -> FaceDetector:
-    """A detector backend by name (default: FER_FACE_DETECTOR, else YuNet); options go to its
-    constructor (paths, thresholds, max_side, and for YuNet min_face)."""
-    name = name or default_detector_name()
+    """A detector backend by name (default YuNet); options go to its constructor (weight paths,
+    thresholds, max_side, and for YuNet min_face). `PipelineSettings.create_detector` fills them
+    from the settings."""
+    name = name or DEFAULT_DETECTOR
     try:
         factory = DETECTORS[name]
     except KeyError:

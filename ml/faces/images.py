@@ -11,9 +11,9 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Decoded size cap (FER_MAX_IMAGE_PIXELS): 40 MP covers phone cameras; a decompression bomb is refused
-# from the header alone, before its pixels are decoded.
-DEFAULT_MAX_PIXELS = 40_000_000
+from ml.settings import DEFAULT_MAX_PIXELS  # the decoded size cap (FER_MAX_IMAGE_PIXELS); see ml.settings
+
+# A decompression bomb is refused from the header alone, before its pixels are decoded.
 
 # The one list of image formats the application accepts from people (Pillow's format names): the
 # upload and import checks, their messages, the upload page's file picker and the docs all follow
@@ -47,18 +47,14 @@ class InvalidImageError(ValueError):
     """The input is not a readable image (wrong format, corrupt, truncated, empty, or too large)."""
 
 
-def max_pixels() -> int:
-    value = os.environ.get("FER_MAX_IMAGE_PIXELS", "")
-    return int(value) if value.strip() else DEFAULT_MAX_PIXELS
-
-
 def load_image(source: ImageSource, limit: int | None = None) -> np.ndarray:
     """RGB uint8 (H, W, 3) from a path, bytes, a binary file object, a PIL image or an array.
 
     EXIF orientation is applied, so a phone photo comes out the way it was held. Arrays are taken
-    as RGB (or grayscale (H, W)); an alpha channel is dropped.
+    as RGB (or grayscale (H, W)); an alpha channel is dropped. Images over `limit` pixels
+    (default: DEFAULT_MAX_PIXELS) are refused before they are decoded.
     """
-    limit = limit or max_pixels()
+    limit = limit or DEFAULT_MAX_PIXELS
     if isinstance(source, np.ndarray):
         return _from_array(source, limit)
     if isinstance(source, Image.Image):

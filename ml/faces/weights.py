@@ -1,9 +1,11 @@
 """Where the face models' weight files come from: settings, defaults, and one clear error when absent.
 
-Every file is resolved from local disk only. The order is: an explicit path passed in code, then
-the environment variable named here, then the bundled or cached default. Nothing downloads.
+Every file is resolved from local disk only: the path the caller passes (from the setting named
+here: `ml.settings.PipelineSettings.weight_files`, filled by whoever reads the environment), else
+the bundled or cached default. Nothing downloads, and nothing here reads the environment but
+torch's own cache location.
 
-Settings (environment variables) and their defaults:
+Settings and their defaults:
 
 - FER_YUNET_MODEL: YuNet face detector .onnx (the copy bundled in models/, see models/face_detection_yunet.md)
 - FER_FACE_DETECTOR_MODEL: OpenCV DNN detector, YuNet .onnx or res10 SSD .caffemodel/.pb (none by default)
@@ -53,7 +55,10 @@ BLAZEFACE_ANCHORS_FILE = "anchors.npy"
 
 
 def torch_hub_checkpoints() -> Path:
-    """Where torch.hub (and face-alignment) cache downloaded weights, computed without importing torch."""
+    """Where torch.hub (and face-alignment) cache downloaded weights, computed without importing torch.
+
+    torch's own rule ($TORCH_HOME, else $XDG_CACHE_HOME/torch), so files face-alignment fetched are found.
+    """
     torch_home = os.environ.get("TORCH_HOME") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch"
     )
@@ -61,9 +66,8 @@ def torch_hub_checkpoints() -> Path:
 
 
 def resolve(what: str, setting: str, explicit: str | Path | None = None, default: Path | None = None) -> Path:
-    """The first of explicit path, $setting, default; it must exist, else MissingWeightsError."""
-    configured = explicit or os.environ.get(setting) or None
-    path = Path(configured).expanduser() if configured else default
+    """The explicit path, else the default; it must exist, else MissingWeightsError naming `setting`."""
+    path = Path(explicit).expanduser() if explicit else default
     if path is None or not path.is_file():
         raise MissingWeightsError(what, setting, path)
     return path

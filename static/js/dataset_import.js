@@ -7,7 +7,6 @@
   const bar = document.getElementById("import-progress");
   const message = document.getElementById("import-message");
   const errors = document.getElementById("import-errors");
-  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
 
   function show(job) {
     bar.value = job.progress;
@@ -20,9 +19,8 @@
     }));
   }
 
-  async function follow(jobId) {
-    const response = await fetch(`/api/imports/${jobId}/`, {headers: {Accept: "application/json"}});
-    const job = await response.json();
+  // One answer of the job's progress; true while there is more to wait for.
+  function update(job) {
     show(job);
     if (job.status === "done") {
       phase.innerHTML = "";
@@ -37,15 +35,21 @@
         phase.append(" · ", errorsLink);
       }
       form.querySelector("button").disabled = false;
-    } else if (job.status === "failed") {
+      return false;
+    }
+    if (job.status === "failed") {
       phase.textContent = "Import failed.";
       bar.hidden = true;
       message.textContent = job.message;
       form.querySelector("button").disabled = false;
-    } else {
-      phase.textContent = job.status === "pending" ? "Waiting for a worker…" : "Importing…";
-      setTimeout(() => follow(jobId), 500);
+      return false;
     }
+    phase.textContent = job.status === "pending" ? "Waiting for a worker…" : "Importing…";
+    return true;
+  }
+
+  function follow(jobId) {
+    fer.poll(`/api/imports/${jobId}/`, {update, every: 500});
   }
 
   form.addEventListener("submit", (event) => {
@@ -60,7 +64,7 @@
     // XMLHttpRequest, not fetch: only it reports upload progress for big archives.
     const request = new XMLHttpRequest();
     request.open("POST", form.dataset.endpoint);
-    request.setRequestHeader("X-CSRFToken", csrf);
+    request.setRequestHeader("X-CSRFToken", fer.csrfToken());
     request.setRequestHeader("Accept", "application/json");
     request.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
     request.onload = () => {

@@ -8,20 +8,22 @@
   const message = document.getElementById("prediction-message");
   const unfinished = (status) => status === "pending" || status === "running";
 
-  async function follow() {
-    const response = await fetch(`/api/prediction-jobs/${box.dataset.job}/`, {headers: {Accept: "application/json"}});
-    if (!response.ok) { phase.textContent = `progress unavailable (HTTP ${response.status})`; return; }
-    const job = await response.json();
+  function update(job) {
     bar.value = job.progress;
     counts.textContent = `${job.processed} of ${job.total}`;
     message.textContent = job.message;
     phase.textContent = job.status === "pending" ? "waiting for a worker…" : job.status;
-    if (unfinished(job.status)) {
-      setTimeout(follow, 1000);
-    } else if (job.status === "done" && unfinished(box.dataset.status)) {
+    if (unfinished(job.status)) return true;
+    if (job.status === "done" && unfinished(box.dataset.status)) {
       window.location.reload();  // the thumbnails now show the model's answers
     }
+    return false;
   }
 
-  if (unfinished(box.dataset.status)) follow();
+  if (unfinished(box.dataset.status)) {
+    fer.poll(`/api/prediction-jobs/${box.dataset.job}/`, {
+      update,
+      error: (why) => { phase.textContent = `progress unavailable (${why})`; return false; },
+    });
+  }
 })();

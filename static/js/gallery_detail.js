@@ -1,8 +1,5 @@
 // Result page: overlay toggles, follow a job still running, and "correct this" per face.
 (function () {
-  const csrfCookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
-  const csrf = csrfCookie ? decodeURIComponent(csrfCookie.split("=")[1]) : "";
-
   function bindToggle(id, layerId) {
     const box = document.getElementById(id);
     const layer = document.getElementById(layerId);
@@ -18,13 +15,14 @@
   // A job still pending or running: reload once the worker has finished.
   const job = document.getElementById("job-status");
   if (job && job.dataset.endpoint && !["done", "failed"].includes(job.dataset.status)) {
-    const follow = async () => {
-      const response = await fetch(job.dataset.endpoint, {headers: {Accept: "application/json"}});
-      const upload = await response.json();
-      if (upload.status === "done" || upload.status === "failed") window.location.reload();
-      else setTimeout(follow, 500);
-    };
-    follow();
+    fer.poll(job.dataset.endpoint, {
+      every: 500,
+      update: (upload) => {
+        if (upload.status !== "done" && upload.status !== "failed") return true;
+        window.location.reload();
+        return false;
+      },
+    });
   }
 
   document.querySelectorAll("section.face-card").forEach((card) => {
@@ -77,7 +75,7 @@
       message.textContent = "Saving…";
       const response = await fetch(form.dataset.endpoint, {
         method: "POST",
-        headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf},
+        headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": fer.csrfToken()},
         body: JSON.stringify(body),
       });
       const answer = await response.json().catch(() => ({}));

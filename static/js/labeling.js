@@ -5,7 +5,7 @@
   const session = root.dataset.session;
   const asksEmotion = root.dataset.asksEmotion === "1";
   const asksVA = root.dataset.asksVa === "1";
-  const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
+  const csrf = fer.csrfToken();
   const EMOTIONS = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger", "contempt"];
   const face = document.getElementById("face");
   const message = document.getElementById("message");

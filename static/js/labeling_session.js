@@ -48,7 +48,7 @@
     const method = form.elements["method"].value;
     result.textContent = "";
     if (!(await confirmed(method))) return;
-    const response = await fetch(form.action, {method: "POST", headers: {"X-CSRFToken": form.csrfmiddlewaretoken.value,
+    const response = await fetch(form.action, {method: "POST", headers: {"X-CSRFToken": fer.csrfToken(),
       "Content-Type": "application/json", Accept: "application/json"}, body: JSON.stringify({method})});
     const body = await response.json();
     if (!response.ok) { result.textContent = body.error.message; return; }

@@ -4,7 +4,6 @@
   const table = document.getElementById("leaderboard-table");
   const body = table.tBodies[0];
   const message = document.getElementById("leaderboard-message");
-  const csrf = root.dataset.csrf;
 
   // ---- sorting: numbers descending first (best on top), errors ascending; text ascending ----
   table.querySelectorAll("th[data-sort]").forEach((th, index) => {
@@ -47,7 +46,7 @@
 
   // ---- actions ----
   async function post(url) {
-    const response = await fetch(url, {method: "POST", headers: {"X-CSRFToken": csrf, Accept: "application/json"}});
+    const response = await fetch(url, {method: "POST", headers: {"X-CSRFToken": fer.csrfToken(), Accept: "application/json"}});
     if (response.ok) return true;
     const body = await response.json().catch(() => ({}));
     message.textContent = body.error ? body.error.message : `HTTP ${response.status}`;

@@ -3,7 +3,6 @@
   const form = document.getElementById("launch-form");
   if (!form) return;
   const message = document.getElementById("launch-message");
-  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   const numbers = ["epochs", "batch_size", "lr", "weight_decay", "input_size", "channels", "patience", "seed",
     "freeze_backbone_epochs", "max_steps_per_epoch"];
 
@@ -51,7 +50,7 @@
     try {
       const response = await fetch(form.dataset.endpoint, {
         method: "POST",
-        headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
+        headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": fer.csrfToken()},
         body: JSON.stringify(payload()),
       });
       const body = await response.json();

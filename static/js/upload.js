@@ -5,7 +5,6 @@
   const dropzone = document.getElementById("dropzone");
   const input = document.getElementById("file-input");
   const list = document.getElementById("upload-list");
-  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   const SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, attrs = {}, text = "") {
@@ -76,20 +75,25 @@
     ui.result.append(svg, el("p", {class: "detection-note muted small"}, detectionNote(upload)), faces, link);
   }
 
-  async function follow(ui, upload) {
+  // Show the job as it stands; true while the worker has yet to finish it.
+  function update(ui, upload) {
     if (upload.status === "done" || upload.status === "failed") {
       showResult(ui, upload);
-      return;
+      return false;
     }
     ui.phase.textContent = upload.status === "pending" ? "Waiting for a worker…" : "Finding faces…";
     ui.bar.removeAttribute("value"); // indeterminate while the worker runs
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const response = await fetch(`/api/uploads/${upload.id}/`, {headers: {Accept: "application/json"}});
-    if (!response.ok) {
-      ui.phase.textContent = `Could not follow the job (HTTP ${response.status}).`;
-      return;
-    }
-    follow(ui, await response.json());
+    return true;
+  }
+
+  function follow(ui, upload) {
+    if (!update(ui, upload)) return;
+    fer.poll(`/api/uploads/${upload.id}/`, {
+      every: 400,
+      wait: true,
+      update: (answer) => update(ui, answer),
+      error: (why) => { ui.phase.textContent = `Could not follow the job (${why}).`; return false; },
+    });
   }
 
   // Resolves when the server has answered (or could not be reached), whatever the answer.
@@ -104,7 +108,7 @@
     // XMLHttpRequest, not fetch: only it reports upload progress.
     const request = new XMLHttpRequest();
     request.open("POST", form.dataset.endpoint);
-    request.setRequestHeader("X-CSRFToken", csrf);
+    request.setRequestHeader("X-CSRFToken", fer.csrfToken());
     request.setRequestHeader("Accept", "application/json");
     request.upload.onprogress = (e) => { if (e.lengthComputable) ui.bar.value = e.loaded / e.total; };
     request.onload = () => {

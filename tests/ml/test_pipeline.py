@@ -15,6 +15,7 @@ from ml.faces import load_image
 from ml.models import create_model
 from ml.pipeline import DEFAULT_MODEL_PATH, FaceResult, InvalidImageError, MissingWeightsError, Pipeline
 from ml.saliency import cam_target, grad_cam, input_gradients
+from ml.settings import PipelineSettings
 from ml.taxonomy import AFFECTNET8, EMOTIONS, FER2013_7, derive_va
 from tests.ml.faces.photos import FACES, PHOTOS, iou, matches
 
@@ -186,9 +187,9 @@ def test_bad_input_and_missing_model_give_clear_errors(pipeline, tmp_path, monke
     with pytest.raises(InvalidImageError, match="not an image"):
         pipeline.predict(tmp_path / "notes.jpg")
 
-    monkeypatch.setenv("FER_MODEL", str(tmp_path / "missing.pt"))
+    settings = PipelineSettings.from_env({"FER_MODEL": str(tmp_path / "missing.pt")})
     with pytest.raises(MissingWeightsError, match=r"missing\.pt.*FER_MODEL"):
-        Pipeline()
+        Pipeline.from_settings(settings)
 
     (tmp_path / "junk.pt").write_bytes(b"\x00" * 100)
     with pytest.raises(ValueError, match="not a readable classifier checkpoint"):

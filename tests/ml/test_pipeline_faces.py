@@ -8,6 +8,7 @@ import pytest
 
 from ml.pipeline import DEFAULT_MODEL_PATH, Pipeline
 from ml.saliency import is_degenerate
+from ml.settings import PipelineSettings
 from tests.ml.faces.photos import FACES, PHOTOS, iou, photo
 
 BUNDLED_MODELS = sorted(DEFAULT_MODEL_PATH.parent.glob("*.pt"))
@@ -28,9 +29,9 @@ def test_every_small_face_of_the_group_photo_is_found(faces_only):
     assert result.detection.detector == "yunet" and result.detection.min_face_px == 20
 
 
-def test_faces_under_the_minimum_size_are_reported_not_dropped(monkeypatch):
-    monkeypatch.setenv("FER_MIN_FACE_PX", "45")
-    result = Pipeline(classify=False).analyze(PHOTOS / "helen_group.jpg")
+def test_faces_under_the_minimum_size_are_reported_not_dropped():
+    settings = PipelineSettings.from_env({"FER_MIN_FACE_PX": "45"})
+    result = Pipeline.from_settings(settings, classify=False).analyze(PHOTOS / "helen_group.jpg")
 
     small = [s for s in result.detection.skipped if s.reason == "too_small"]
     assert small and all(min(s.box[2:]) < 45 for s in small)
@@ -74,10 +75,9 @@ def test_a_flat_map_is_flagged():
     assert not is_degenerate(np.linspace(0, 1, 48 * 48, dtype=np.float32).reshape(48, 48))
 
 
-def test_a_bad_sharpness_setting_names_itself(monkeypatch):
-    monkeypatch.setenv("FER_MIN_FACE_SHARPNESS", "crisp")
+def test_a_bad_sharpness_setting_names_itself():
     with pytest.raises(ValueError, match="FER_MIN_FACE_SHARPNESS must be a number"):
-        Pipeline(classify=False)
+        PipelineSettings.from_env({"FER_MIN_FACE_SHARPNESS": "crisp"})
 
 
 def test_small_faces_survive_in_a_large_photo(faces_only):

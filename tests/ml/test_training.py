@@ -99,6 +99,13 @@ def test_imbalance_options_and_holdout_split(tmp_path, fer2013_dir, imbalance, o
                      imbalance=imbalance, optimizer=optimizer, lr=0.01, monitor="macro_f1")  # fmt: skip
     result = train(config)
     assert result.best_metrics["epoch"] == 1 and 0 <= result.best_metrics["macro_f1"] <= 1
+    # The hold-out is 20% of each class (1 of 5 faces), disjoint from what is trained on, and the
+    # same on every run (what resume's data check relies on). What the imbalance options change is
+    # shown by test_imbalance_options_change_what_the_loop_draws_and_weighs below.
+    kept, held = loop.load_data(config)
+    assert (len(kept), len(held)) == (28, 7) and sorted(held.class_counts().values()) == [1] * 7
+    assert not set(map(bytes, kept.images)) & set(map(bytes, held.images))
+    assert held.fingerprint() == loop.load_data(config)[1].fingerprint()
 
 
 @pytest.mark.parametrize("imbalance", ["none", "sampler", "loss"])

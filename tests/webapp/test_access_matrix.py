@@ -170,6 +170,7 @@ ROWS = [
     # training: admins only
     Row("training:list", "get", lambda w: "/training/", "page", ADMIN),
     Row("training:run", "get", lambda w: f"/training/runs/{w.run.pk}/", "page", ADMIN),
+    Row("training:run-curves", "get", lambda w: f"/training/runs/{w.run.pk}/curves/", "page", ADMIN),
     Row("training:api-runs", "get", lambda w: "/api/training/runs/", "api", ADMIN),
     Row("training:api-runs#post", "post", lambda w: "/api/training/runs/", "api", ADMIN),
     Row("training:api-run", "get", lambda w: f"/api/training/runs/{w.run.pk}/", "api", ADMIN),

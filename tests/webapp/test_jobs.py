@@ -188,7 +188,12 @@ def test_the_sweeper_resends_a_dead_workers_job_and_fails_it_after_the_last_atte
 def test_job_settings_come_from_the_environment_and_a_heartbeat_must_fit_the_stale_limit(tmp_path):
     from webapp.config import ConfigError, load_config
 
-    environ = {"FER_VAR_DIR": str(tmp_path), "JOB_STALE_SECONDS": "3", "JOB_HEARTBEAT_SECONDS": "0.5"}
+    environ = {
+        "FER_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "k",
+        "JOB_STALE_SECONDS": "3",
+        "JOB_HEARTBEAT_SECONDS": "0.5",
+    }
     config = load_config(environ)
     assert (config.job_stale_seconds, config.job_heartbeat_seconds, config.job_max_attempts) == (3, 0.5, 3)
     with pytest.raises(ConfigError, match="JOB_STALE_SECONDS .* at least twice JOB_HEARTBEAT_SECONDS"):

@@ -29,4 +29,8 @@ def test_ferplus_import_runs_on_the_worker(worker, api_client, admin_user, tmp_p
     assert (job["status"], job["imported"], job["error_count"], job["progress"]) == ("done", 19, 0, 1.0)
     dataset = Dataset.objects.get(name="fp")
     assert Label.objects.filter(item__dataset=dataset, source="original").count() == 19
-    assert "Task datasets.import[" in worker.log.read_text()
+    log = worker.log.read_text()
+    assert "Task datasets.import[" in log
+    # The worker logs in the site's one format, each line of the job under its id (worker/logs.py).
+    job_lines = [line for line in log.splitlines() if f"[datasets.import:{job['id']}]" in line]
+    assert any(" INFO webapp.datasets.importing " in line and "done: 19 imported" in line for line in job_lines), log

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
-from ml.faces.images import ACCEPTED_FORMATS, accepted_formats_text, max_pixels
+from ml.faces.images import ACCEPTED_FORMATS, accepted_formats_text
 
 
 class BadImageError(ValueError):
@@ -28,7 +29,7 @@ def inspect_image(data: bytes, limit: int | None = None) -> ImageInfo:
     The pixel cap is the one the face pipeline uses (FER_MAX_IMAGE_PIXELS), so an image
     stored here can always be analysed later.
     """
-    limit = limit or max_pixels()
+    limit = limit or settings.CONFIG.pipeline.max_image_pixels
     if not data:
         raise BadImageError("empty file")
     try:

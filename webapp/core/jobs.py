@@ -16,6 +16,7 @@ Several workers may sweep at once: each re-send is itself a conditional UPDATE o
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -27,6 +28,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from worker.logs import job_context, job_id
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,10 @@ class JobKind:
     def model(self):
         return apps.get_model(self.model_label)
 
+    def job_id(self, pk: int) -> str:
+        """What this job's log lines carry, here and in the worker's task: `<task name>:<pk>`."""
+        return job_id(getattr(self.task, "name", self.name), pk)
+
     def queue_for(self, pk: int) -> str:
         if self.queue is not None:
             return self.queue
@@ -79,14 +86,16 @@ def send(kind: JobKind, pk: int) -> bool:
     """Publish the job's task now; False (and the row left as it is) when the broker refused.
 
     `sent_at` is written before publishing, so a failed send is retried by the sweeper after
-    JOB_RESEND_SECONDS, and a successful one records its task id.
+    JOB_RESEND_SECONDS, and a successful one records its task id. Logged under the job's id.
     """
     model = kind.model
-    model.objects.filter(pk=pk).update(sent_at=timezone.now())
-    result = publish(kind.task, pk, queue=kind.queue_for(pk), what=f"{kind.name} {pk} (the sweeper will retry)")
-    if result is None:
-        return False
-    model.objects.filter(pk=pk).update(task_id=result.id)
+    with job_context(kind.job_id(pk)):
+        model.objects.filter(pk=pk).update(sent_at=timezone.now())
+        result = publish(kind.task, pk, queue=kind.queue_for(pk), what=f"{kind.name} {pk} (the sweeper will retry)")
+        if result is None:
+            return False
+        model.objects.filter(pk=pk).update(task_id=result.id)
+        log.info("sent %s %s as task %s", kind.name, pk, result.id)
     return True
 
 
@@ -155,7 +164,9 @@ def heartbeat(kind: JobKind, pk: int):
         finally:
             connection.close()  # this thread's own connection
 
-    thread = threading.Thread(target=loop, name=f"heartbeat-{kind.name}-{pk}", daemon=True)
+    # The thread runs in a copy of this context, so its lines carry the job's id too.
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(loop,), name=f"heartbeat-{kind.name}-{pk}", daemon=True)
     thread.start()
     try:
         yield

@@ -4,7 +4,6 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,18 +53,14 @@ class ImportCreateView(APIView):
     def post(self, request):
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            job = services.start_import(
-                name=data.validated_data["name"],
-                format=data.validated_data["format"],
-                upload=data.validated_data.get("file"),
-                server_path=data.validated_data["server_path"].strip(),
-                description=data.validated_data["description"],
-                user=request.user,
-            )
-        except services.ImportRejected as exc:
-            field = "server_path" if data.validated_data["server_path"].strip() else "file"
-            raise ValidationError({field: [str(exc)]}) from None
+        job = services.start_import(
+            name=data.validated_data["name"],
+            format=data.validated_data["format"],
+            upload=data.validated_data.get("file"),
+            server_path=data.validated_data["server_path"].strip(),
+            description=data.validated_data["description"],
+            user=request.user,
+        )
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -143,10 +138,7 @@ class DatasetPredictView(APIView):
     @extend_schema(request=None, responses={202: PredictionJobSerializer})
     def post(self, request, pk: int):
         dataset = get_object_or_404(Dataset, pk=pk)
-        try:
-            job = services.start_prediction(dataset, user=request.user)
-        except services.PredictionRejected as exc:
-            raise ValidationError({"dataset": [str(exc)]}) from None
+        job = services.start_prediction(dataset, user=request.user)
         return Response(PredictionJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

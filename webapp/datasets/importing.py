@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -25,6 +26,8 @@ from webapp.core.images import BadImageError, inspect_image
 from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, FolderTree, SafeZip, resolve_server_path
 from webapp.datasets.models import Dataset, ImportJob, Item, Label, item_image_path
+
+log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 500
 CHUNK_SIZE = 200
@@ -133,10 +136,12 @@ def run_import(job_id: int) -> ImportJob:
     job.errors = []
     job.save(update_fields=["status", "started_at", "processed", "imported", "duplicates", "error_count", "errors"])
     progress = _Progress(job)
+    log.info("importing %s (%s) into dataset %r", job.source_name, job.dataset.format, job.dataset.name)
     try:
         with ExitStack() as stack:
             count, records = open_records(job, stack)
             job.total = count()
+            log.info("%d records to read", job.total)
             # One transaction per chunk: SQLite commits are the slow part of an import.
             for chunk in _chunks(records, CHUNK_SIZE):
                 with transaction.atomic():
@@ -151,11 +156,16 @@ def run_import(job_id: int) -> ImportJob:
         job.status, job.message = ImportJob.Status.FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
         job.finished_at = timezone.now()
         job.save()
+        log.exception("import failed after %d of %d records", job.processed, job.total)
         raise
     else:
         job.status = ImportJob.Status.DONE
     job.finished_at = timezone.now()
     job.save()
+    log.info(
+        "import %s: %d imported, %d duplicates, %d bad records%s",
+        job.status, job.imported, job.duplicates, job.error_count, f" ({job.message})" if job.message else "",
+    )
     return job
 
 

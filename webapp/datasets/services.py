@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.core import jobs
+from webapp.core.exceptions import ApplicationError
 from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, resolve_server_path
 from webapp.datasets.importing import check_source
@@ -18,8 +19,11 @@ from webapp.datasets.models import Dataset, ImportJob, PredictionJob
 from webapp.datasets.tasks import DATASET_PREDICTION, IMPORT
 
 
-class ImportRejected(ValueError):
-    """The import cannot start; nothing was stored. The message is for the user."""
+class ImportRejected(ApplicationError):
+    """The import cannot start; nothing was stored. The message is for the user (the API: 400 on the
+    field that named the source, `file` or `server_path`)."""
+
+    field = "file"
 
 
 def start_import(
@@ -28,8 +32,19 @@ def start_import(
     """Check the upload (or the server path under IMPORT_ROOT), record an ImportJob and queue it on `cpu`.
 
     The file's overall shape (zip safety, format, header) is checked here, so a wrong file
-    gets an answer at once and leaves no dataset, job or file behind.
+    gets an answer at once and leaves no dataset, job or file behind. A refusal names the field
+    that gave the source (`server_path` or `file`).
     """
+    try:
+        return _start_import(
+            name=name, format=format, upload=upload, server_path=server_path, user=user, description=description
+        )
+    except ImportRejected as exc:
+        exc.field = "server_path" if server_path else "file"
+        raise
+
+
+def _start_import(*, name: str, format: str, upload, server_path: str, user, description: str) -> ImportJob:
     if (upload is None) == (not server_path):
         raise ImportRejected("give either a file to upload or a server path, not both")
     limit = settings.APP["MAX_IMPORT_BYTES"]
@@ -85,8 +100,10 @@ def _upload_on_disk(upload) -> Iterator[Path]:
         yield path
 
 
-class PredictionRejected(ValueError):
-    """Predictions cannot start; the message is for the user."""
+class PredictionRejected(ApplicationError):
+    """Predictions cannot start; the message is for the user (the API: 400 on `dataset`)."""
+
+    field = "dataset"
 
 
 def start_prediction(dataset: Dataset, user=None) -> PredictionJob:

@@ -47,13 +47,6 @@ def _my_assignment(request, pk: int) -> Assignment:
     return assignment
 
 
-def _labeling_errors(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except services.LabelingError as exc:
-        raise ValidationError({"detail": str(exc)}) from None
-
-
 class SessionCreateView(APIView):
     permission_classes = [IsAdmin]
 
@@ -61,7 +54,7 @@ class SessionCreateView(APIView):
     def post(self, request):
         data = SessionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = _labeling_errors(services.create_session, user=request.user, **data.validated_data)
+        session = services.create_session(user=request.user, **data.validated_data)
         return Response(SessionCreateSerializer(session).data, status=status.HTTP_201_CREATED)
 
 
@@ -85,7 +78,7 @@ class NextItemView(APIView):
         session = _session_to_label(request, pk)
         data = HoldingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assignment = _labeling_errors(services.next_assignment, session, request.user, data.validated_data["holding"])
+        assignment = services.next_assignment(session, request.user, data.validated_data["holding"])
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response({**AssignmentSerializer(assignment).data, "progress": progress(session, request.user)})
@@ -99,7 +92,7 @@ class SubmitView(APIView):
         assignment = _my_assignment(request, pk)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        annotation = _labeling_errors(services.submit, assignment, request.user, **data.validated_data)
+        annotation = services.submit(assignment, request.user, **data.validated_data)
         body = {"annotation_id": annotation.pk, "progress": progress(annotation.session, request.user)}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -109,7 +102,7 @@ class SkipView(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, pk: int):
-        _labeling_errors(services.skip, _my_assignment(request, pk), request.user)
+        services.skip(_my_assignment(request, pk), request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -121,7 +114,7 @@ class UndoView(APIView):
     @extend_schema(request=None, responses={200: AssignmentSerializer, 204: None})
     def post(self, request, pk: int):
         session = _session_to_label(request, pk)
-        assignment = _labeling_errors(services.undo_last, session, request.user)
+        assignment = services.undo_last(session, request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response({**AssignmentSerializer(assignment).data, "previous": assignment.previous_answer,
@@ -142,7 +135,7 @@ class ReleaseView(APIView):
         parts = [part.strip() for part in raw.split(",") if part.strip()][:10]
         if not all(part.isdigit() and 0 < int(part) <= MAX_ID for part in parts):
             raise ValidationError({"assignments": ["comma-separated assignment ids"]})
-        _labeling_errors(services.release, session, request.user, [int(part) for part in parts])
+        services.release(session, request.user, [int(part) for part in parts])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -170,7 +163,7 @@ class AcceptView(APIView):
         data = AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         session = get_object_or_404(LabelingSession, pk=pk)
-        result = _labeling_errors(services.accept_aggregates, session, request.user, data.validated_data["method"])
+        result = services.accept_aggregates(session, request.user, data.validated_data["method"])
         return Response(asdict(result), status=status.HTTP_201_CREATED)
 
 
@@ -184,7 +177,7 @@ class AcceptPreviewView(APIView):
         data = AcceptSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         session = get_object_or_404(LabelingSession, pk=pk)
-        preview = _labeling_errors(services.preview_acceptance, session, data.validated_data["method"])
+        preview = services.preview_acceptance(session, data.validated_data["method"])
         return Response(asdict(preview))
 
 

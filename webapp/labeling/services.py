@@ -9,6 +9,7 @@ so two annotators never both receive its last slot.
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from collections import Counter
@@ -21,16 +22,21 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ml.taxonomy import EMOTIONS
+from webapp.core.exceptions import ApplicationError
 from webapp.datasets.models import Item, Label
 from webapp.datasets.selectors import latest_label_emotion, latest_prediction
 from webapp.labeling.models import Acceptance, Annotation, Assignment, LabelingSession, Participant, SessionItem
+from worker.logs import job_context, job_id
+
+log = logging.getLogger(__name__)
+SESSION_JOB = "labeling.session"  # what a session's log lines carry: labeling.session:<id>
 
 HOLD_FOR = timedelta(minutes=10)
 CANDIDATES = 20
 
 
-class LabelingError(ValueError):
-    """A labeling request that cannot be carried out; the message is for the user."""
+class LabelingError(ApplicationError):
+    """A labeling request that cannot be carried out; the message is for the user (the API: 400)."""
 
 
 # ---- sessions ---------------------------------------------------------------------------------
@@ -67,6 +73,9 @@ def create_session(*, dataset, name: str, user=None, **options) -> LabelingSessi
         )
         for pk, _, predicted, entropy in rows
     )
+    with job_context(job_id(SESSION_JOB, session.pk)):
+        log.info("created over dataset %r: %d items, %d gold, %d labels each", dataset.name, len(rows), len(gold),
+                 session.labels_per_item)  # fmt: skip
     return session
 
 
@@ -290,6 +299,8 @@ def close_session(session: LabelingSession) -> LabelingSession:
     """No more answers of any kind; its guest accounts stop working (webapp/accounts/backends.py)."""
     session.is_open = False
     session.save(update_fields=["is_open"])
+    with job_context(job_id(SESSION_JOB, session.pk)):
+        log.info("closed")
     return session
 
 
@@ -342,6 +353,8 @@ def accept_aggregates(session: LabelingSession, user, method: str = "majority") 
     acceptance.times += 1
     acceptance.save()
     acceptance.labels.set(Label.objects.bulk_create(labels))
+    with job_context(job_id(SESSION_JOB, session.pk)):
+        log.info("accepted by %s (%s): %d crowd labels, %d replaced", user, method, len(labels), replaced)
     return AcceptResult(method=method, labels_created=len(labels), labels_replaced=replaced)
 
 

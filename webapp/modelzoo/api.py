@@ -39,10 +39,7 @@ class PromoteView(APIView):
     @extend_schema(request=None, responses={201: PromotionSerializer})
     def post(self, request, pk: int):
         version = get_object_or_404(ModelVersion, pk=pk)
-        try:
-            promotion = services.promote(version, request.user)
-        except services.PromotionError as exc:
-            raise ValidationError({"model": [str(exc)]}) from None
+        promotion = services.promote(version, request.user)
         return Response(PromotionSerializer(promotion).data, status=201)
 
 
@@ -65,10 +62,7 @@ class RollbackView(APIView):
 
     @extend_schema(request=None, responses={201: PromotionSerializer})
     def post(self, request):
-        try:
-            promotion = services.rollback(request.user)
-        except services.PromotionError as exc:
-            raise ValidationError({"model": [str(exc)]}) from None
+        promotion = services.rollback(request.user)
         return Response(PromotionSerializer(promotion).data, status=201)
 
 

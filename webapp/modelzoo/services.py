@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.core import jobs
+from webapp.core.exceptions import ApplicationError
 from webapp.modelzoo.models import EvaluationJob, ModelVersion, Promotion
 from webapp.modelzoo.tasks import EVALUATION
 
@@ -20,8 +21,10 @@ BUNDLED_DIR = "models"
 DEFAULT_BUNDLED = "ferplus_default.pt"
 
 
-class PromotionError(ValueError):
-    """A promotion or rollback that cannot happen; the message is for the user."""
+class PromotionError(ApplicationError):
+    """A promotion or rollback that cannot happen; the message is for the user (the API: 400 on `model`)."""
+
+    field = "model"
 
 
 def checkpoint_tag(path: Path) -> str:

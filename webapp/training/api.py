@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -71,10 +70,7 @@ class RunCancelView(APIView):
     @extend_schema(request=None, responses={202: TrainingRunSerializer})
     def post(self, request, pk: int):
         run = get_object_or_404(selectors.runs(), pk=pk)
-        try:
-            run = services.cancel_run(run)
-        except services.RunRejected as exc:
-            raise ValidationError({"run": [str(exc)]}) from None
+        run = services.cancel_run(run)
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.core import jobs
+from webapp.core.exceptions import ApplicationError
 from webapp.training.models import TrainingRun
 from webapp.training.tasks import TRAINING
 
@@ -20,8 +21,10 @@ HEARTBEAT_SECONDS = 5
 LOG_TAIL_LINES = 200
 
 
-class RunRejected(ValueError):
-    """A run that cannot start or change; the message is for the user."""
+class RunRejected(ApplicationError):
+    """A run that cannot start or change; the message is for the user (the API: 400 on `run`)."""
+
+    field = "run"
 
 
 def run_dir(run: TrainingRun) -> Path:

@@ -6,7 +6,7 @@ from ml.data.presets import PRESETS
 from webapp.core.access import admin_page
 from webapp.datasets.models import Label
 from webapp.datasets.selectors import datasets_with_counts
-from webapp.training import selectors
+from webapp.training import charts, selectors
 from webapp.training.models import TrainingRun
 from webapp.training.serializers import LaunchSerializer
 
@@ -30,4 +30,11 @@ def run_list(request):
 @admin_page
 def run_detail(request, pk: int):
     run = get_object_or_404(selectors.runs(), pk=pk)
-    return render(request, "training/run.html", {"run": run})
+    return render(request, "training/run.html", {"run": run, "charts": charts.run_curves(run)})
+
+
+@admin_page
+def run_curves(request, pk: int):
+    """The curves alone (an HTML fragment), which the run page swaps in when a new epoch arrived."""
+    run = get_object_or_404(TrainingRun, pk=pk)
+    return render(request, "training/_curves.html", {"run": run, "charts": charts.run_curves(run)})

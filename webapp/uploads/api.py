@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import MayUseDemo
+from webapp.core.exceptions import TooLarge
 from webapp.core.sizes import megabytes
 from webapp.core.throttles import AnonymousPredictThrottle, AnonymousUploadThrottle
 from webapp.core.validation import parse_id
@@ -34,11 +35,6 @@ SYNC_MAX_PIXELS = 4_000_000
 MULTIPART_OVERHEAD = 16 * 1024
 
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-
-
 class PredictionFailed(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "prediction_failed"
@@ -52,7 +48,7 @@ def _refuse_oversized_body(request) -> None:
     except ValueError:
         return  # Django's own parsing reports a malformed length
     if declared > limit + MULTIPART_OVERHEAD:
-        raise PayloadTooLarge(f"the request is {megabytes(declared)}; the photo limit is {megabytes(limit)}")
+        raise TooLarge(f"the request is {megabytes(declared)}; the photo limit is {megabytes(limit)}")
 
 
 def _refuse_several_photos(request) -> None:
@@ -71,14 +67,9 @@ def _accept_upload(request) -> Upload:
     data.is_valid(raise_exception=True)
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()  # an anonymous demo upload belongs to this new session
-    try:
-        return services.create_upload(
-            data.validated_data["image"], owner=request.user, session_key=request.session.session_key or ""
-        )
-    except services.UploadRejected as exc:
-        if exc.too_large:
-            raise PayloadTooLarge(str(exc)) from None
-        raise ValidationError({"image": [str(exc)]}) from None
+    return services.create_upload(
+        data.validated_data["image"], owner=request.user, session_key=request.session.session_key or ""
+    )
 
 
 def _upload_body(upload: Upload) -> dict:

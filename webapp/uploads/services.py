@@ -20,6 +20,7 @@ from django.utils import timezone
 from PIL import Image
 
 from webapp.core import jobs
+from webapp.core.exceptions import ApplicationError, TooLarge
 from webapp.core.images import BadImageError, inspect_image
 from webapp.core.sizes import megabytes
 from webapp.datasets.models import Dataset, Item, Label, item_image_path
@@ -32,15 +33,19 @@ CORRECTIONS_DATASET = "Gallery corrections"
 CORRECTIONS_SPLIT = "uploads"
 
 
-class UploadRejected(ValueError):
-    """The photo cannot be accepted; nothing was stored. The message is for the user."""
+class UploadRejected(ApplicationError):
+    """The photo cannot be accepted; nothing was stored. The message is for the user (the API: 400 on `image`)."""
 
-    def __init__(self, message: str, too_large: bool = False):
-        super().__init__(message)
-        self.too_large = too_large
+    field = "image"
 
 
-class CorrectionRejected(ValueError):
+class UploadTooLarge(UploadRejected, TooLarge):
+    """The photo is over MAX_UPLOAD_MB: 413, about the request as a whole."""
+
+    field = None
+
+
+class CorrectionRejected(ApplicationError):
     """The correction says nothing usable; nothing was stored."""
 
 
@@ -51,9 +56,7 @@ def create_upload(file, *, owner=None, session_key: str = "") -> Upload:
     """
     limit = settings.APP["MAX_UPLOAD_BYTES"]
     if file.size > limit:
-        raise UploadRejected(
-            f"the photo is {megabytes(file.size)}; the limit is {megabytes(limit)}", too_large=True
-        )
+        raise UploadTooLarge(f"the photo is {megabytes(file.size)}; the limit is {megabytes(limit)}")
     data = file.read()
     info = _check_photo(data)
     width, height = _upright_size(data, info.width, info.height)

@@ -12,6 +12,7 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
+from django.conf import settings
 
 from webapp.core import jobs
 from worker import pipelines
@@ -48,7 +49,7 @@ def _predict(upload) -> dict:
     upload_id = upload.pk
     try:
         version = active_version()  # asked per job: a promotion applies from the next photo on
-        pipeline = pipelines.pipeline_for(version)
+        pipeline = pipelines.pipeline_for(version, settings.CONFIG.pipeline)
         with upload.image.open("rb") as handle:
             data = handle.read()
         with pipelines.single_thread():
@@ -65,6 +66,7 @@ def _predict(upload) -> dict:
     upload = services.record_prediction(upload, result, version)
     if upload is None:
         return {"upload": upload_id, "status": "gone"}
+    log.info("%d faces with %s in %.0f ms", len(result.faces), version.tag, result.timings_ms.get("total", 0.0))
     return {"upload": upload_id, "status": upload.status, "faces": len(result.faces), "model": version.tag}
 
 
@@ -72,6 +74,7 @@ def _failed(upload_id: int, message: str) -> dict:
     from webapp.uploads import services
 
     services.record_failure(upload_id, message)
+    log.warning("failed: %s", message)
     return {"upload": upload_id, "status": "failed", "message": message}
 
 
@@ -90,7 +93,7 @@ def warm_up_active_pipeline(**kwargs) -> None:
     start = time.monotonic()
     try:
         version = active_version()
-        pipelines.pipeline_for(version)
+        pipelines.pipeline_for(version, settings.CONFIG.pipeline)
         log.info("prediction pipeline for %s ready in %.1f s", version.tag, time.monotonic() - start)
     except Exception as exc:
         log.warning("could not warm up the prediction pipeline: %s", exc)

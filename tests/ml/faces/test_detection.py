@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from ml.faces import Detection, MissingWeightsError, create_detector
+from ml.settings import PipelineSettings
 from tests.ml.faces.photos import CLASSIC_PHOTOS, FACES, iou, matches, photo
 
 OFFLINE_BACKENDS = ["opencv", "dlib", "dlib_cnn"]  # weights ship with opencv-python / face_recognition_models
@@ -62,8 +63,6 @@ def test_unknown_backend_lists_the_choices():
 def no_downloads(monkeypatch, tmp_path):
     """An empty torch hub cache, and any download attempt fails the test."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    for name in ("FER_SFD_WEIGHTS", "FER_BLAZEFACE_WEIGHTS", "FER_BLAZEFACE_ANCHORS", "FER_FACE_DETECTOR_MODEL"):
-        monkeypatch.delenv(name, raising=False)
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a download was attempted")
@@ -94,20 +93,20 @@ def test_missing_weights_name_the_setting_and_file(no_downloads, backend, settin
     assert "\n" not in message
 
 
-def test_a_configured_path_that_does_not_exist_is_named(no_downloads, monkeypatch, tmp_path):
+def test_a_configured_path_that_does_not_exist_is_named(no_downloads, tmp_path):
     missing = tmp_path / "yunet.onnx"
-    monkeypatch.setenv("FER_FACE_DETECTOR_MODEL", str(missing))
+    settings = PipelineSettings.from_env({"FER_FACE_DETECTOR_MODEL": str(missing)})
 
     with pytest.raises(MissingWeightsError, match=f"not found at {missing}.*FER_FACE_DETECTOR_MODEL"):
-        create_detector("opencv_dnn")
+        settings.create_detector("opencv_dnn")
 
 
-def test_sfd_runs_from_a_local_weights_file(no_downloads, monkeypatch, tmp_path):
+def test_sfd_runs_from_a_local_weights_file(no_downloads, tmp_path):
     from face_alignment.detection.sfd.net_s3fd import s3fd
 
     torch.save(s3fd().state_dict(), tmp_path / "s3fd.pth")  # untrained: this checks loading, not accuracy
-    monkeypatch.setenv("FER_SFD_WEIGHTS", str(tmp_path / "s3fd.pth"))
-    detector = create_detector("sfd", max_side=128)
+    settings = PipelineSettings.from_env({"FER_SFD_WEIGHTS": str(tmp_path / "s3fd.pth")})
+    detector = settings.create_detector("sfd", max_side=128)
 
     found = detector.detect(photo("astronaut.jpg"))
 
@@ -136,8 +135,7 @@ def test_blazeface_runs_from_local_weight_and_anchor_files(no_downloads, tmp_pat
     ("opencv", 480, 640, 72),  # Haar keeps its relative minimum: 15% of the shorter side
     ("opencv", 3000, 4000, 450),  # searched at 640x480: 72 px there, 450 in the photo
     ("dlib", 480, 640, 40),  # its 80 px window on a copy upsampled once
-    ("yunet", 480, 640, 20),  # FER_MIN_FACE_PX
+    ("yunet", 480, 640, 20),  # FER_MIN_FACE_PX's default
 ])  # fmt: skip
-def test_each_detector_says_the_smallest_face_it_looks_for(monkeypatch, name, height, width, expected):
-    monkeypatch.delenv("FER_MIN_FACE_PX", raising=False)
+def test_each_detector_says_the_smallest_face_it_looks_for(name, height, width, expected):
     assert create_detector(name).min_face_px(height, width) == expected

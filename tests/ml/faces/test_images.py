@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 from ml.faces import InvalidImageError, load_image
+from ml.pipeline import Pipeline
+from ml.settings import PipelineSettings
 from tests.ml.faces.photos import PHOTOS
 
 ASTRONAUT = PHOTOS / "astronaut.jpg"
@@ -79,9 +81,9 @@ def test_missing_file_and_odd_types_are_refused(tmp_path):
         load_image(np.full((4, 4), 300, np.int32))
 
 
-def test_pixel_cap_refuses_huge_images_before_decoding(monkeypatch):
+def test_pixel_cap_refuses_huge_images_before_decoding():
     with pytest.raises(InvalidImageError, match="512x512 = 262,144 pixels; the limit is 100,000"):
         load_image(ASTRONAUT, limit=100_000)
-    monkeypatch.setenv("FER_MAX_IMAGE_PIXELS", "1000")
+    settings = PipelineSettings.from_env({"FER_MAX_IMAGE_PIXELS": "1000"})
     with pytest.raises(InvalidImageError, match="limit is 1,000"):
-        load_image(ASTRONAUT.read_bytes())
+        Pipeline.from_settings(settings, classify=False).analyze(ASTRONAUT.read_bytes())

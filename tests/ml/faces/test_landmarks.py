@@ -8,6 +8,7 @@ import torch
 
 from ml.faces import MissingWeightsError, create_detector, create_landmarker
 from ml.faces.landmarks import JAW, LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
+from ml.settings import PipelineSettings
 from tests.ml.faces.photos import photo
 
 
@@ -50,17 +51,16 @@ def test_unknown_backend_lists_the_choices():
         create_landmarker("mediapipe")
 
 
-def test_missing_dlib_model_names_the_setting(monkeypatch, tmp_path):
-    monkeypatch.setenv("FER_DLIB_SHAPE_PREDICTOR", str(tmp_path / "nope.dat"))
+def test_missing_dlib_model_names_the_setting(tmp_path):
+    settings = PipelineSettings.from_env({"FER_DLIB_SHAPE_PREDICTOR": str(tmp_path / "nope.dat")})
 
     with pytest.raises(MissingWeightsError, match="FER_DLIB_SHAPE_PREDICTOR"):
-        create_landmarker("dlib")
+        settings.create_landmarker("dlib")
 
 
 @pytest.fixture
 def empty_hub(monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.delenv("FER_FAN_WEIGHTS", raising=False)
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a download was attempted")
@@ -100,9 +100,9 @@ def test_fan_loads_from_the_torch_hub_cache(empty_hub, astronaut):
     assert np.all(np.abs(points - [x + w / 2, y + h / 2]) < 2 * max(w, h))
 
 
-def test_a_file_that_is_not_fan_weights_is_refused_clearly(monkeypatch, tmp_path):
+def test_a_file_that_is_not_fan_weights_is_refused_clearly(tmp_path):
     torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pth")
-    monkeypatch.setenv("FER_FAN_WEIGHTS", str(tmp_path / "other.pth"))
+    settings = PipelineSettings.from_env({"FER_FAN_WEIGHTS": str(tmp_path / "other.pth")})
 
     with pytest.raises(ValueError, match="not a face-alignment FAN 2D state dict"):
-        create_landmarker("fan")
+        settings.create_landmarker("fan")

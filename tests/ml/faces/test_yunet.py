@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from ml.faces import create_detector
-from ml.faces.detection import YuNetDetector, min_face_setting
+from ml.faces.detection import YuNetDetector
 from ml.faces.weights import YUNET_FILE, YUNET_SHA256
+from ml.settings import PipelineSettings
 from tests.ml.faces.photos import FACES, iou, photo
 
 
@@ -23,9 +24,9 @@ def test_bundled_file_has_the_documented_hash():
     assert YUNET_SHA256 in (YUNET_FILE.parent / "face_detection_yunet.md").read_text()
 
 
-def test_it_is_the_default_detector(monkeypatch):
-    monkeypatch.delenv("FER_FACE_DETECTOR", raising=False)
+def test_it_is_the_default_detector():
     assert isinstance(create_detector(), YuNetDetector)
+    assert isinstance(PipelineSettings.from_env({}).create_detector(), YuNetDetector)
 
 
 @pytest.mark.parametrize("name", sorted(FACES))
@@ -61,12 +62,11 @@ def test_a_huge_photo_stays_within_the_pixel_budget_and_says_what_it_can_find(yu
     assert yunet.min_face_px(height, width) == pytest.approx(30 / scale, abs=1)
 
 
-def test_the_minimum_face_size_is_a_setting(monkeypatch):
-    monkeypatch.setenv("FER_MIN_FACE_PX", "40")
-    assert min_face_setting() == 40 and create_detector("yunet").min_face_px(480, 640) == 40
-    monkeypatch.setenv("FER_MIN_FACE_PX", "tiny")
+def test_the_minimum_face_size_is_a_setting():
+    settings = PipelineSettings.from_env({"FER_MIN_FACE_PX": "40"})
+    assert settings.min_face_px == 40 and settings.create_detector("yunet").min_face_px(480, 640) == 40
     with pytest.raises(ValueError, match="FER_MIN_FACE_PX must be a whole number"):
-        create_detector("yunet")
+        PipelineSettings.from_env({"FER_MIN_FACE_PX": "tiny"})
 
 
 def test_a_file_that_is_not_yunet_is_named(tmp_path):

@@ -205,3 +205,34 @@ def test_no_worker_means_no_queue_answers():
     from webapp.health.services import answering_queues
 
     assert answering_queues(timeout=0.3) == {"cpu": False, "gpu": False}
+
+
+def test_the_run_page_draws_its_curves_on_the_server(client, admin_user):
+    """Server-side SVG, as every chart of the site: a polyline per figure, a point per epoch, and the
+    same fragment for the page's script to swap in when a new epoch arrives."""
+    history = [{"epoch": e, "train_loss": 2.0 / e, "accuracy": 0.2 * e, "macro_f1": 0.1 * e} for e in (1, 2, 3)]
+    run = TrainingRun.objects.create(name="curves", label_sources=["original"], architecture="simple_cnn",
+                                     status="done", history=history, config={}, created_by=admin_user)  # fmt: skip
+    client.force_login(admin_user)
+    page = client.get(f"/training/runs/{run.pk}/").content.decode()
+    fragment = client.get(f"/training/runs/{run.pk}/curves/").content.decode()
+    for html in (page, fragment):
+        assert html.count('class="line line-train_loss"') == 1 and html.count('class="line line-accuracy"') == 1
+        assert html.count('class="dot dot-train_loss"') == 3 and html.count('class="dot dot-macro_f1"') == 3
+        assert "Validation accuracy and macro-F1 per epoch" in html
+    assert 'id="curves" data-epochs="3" data-status="done"' in fragment
+
+
+def test_curve_points_follow_the_values():
+    from webapp.training.charts import BOTTOM, HEIGHT, TOP, curve
+
+    chart = curve([{"epoch": 1, "accuracy": 0.0}, {"epoch": 2, "accuracy": 1.0}], ("accuracy",), (0.0, 1.0))
+    (line,) = chart["lines"]
+    (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in line["points"].split())
+    assert x1 < x2 and y1 == HEIGHT - BOTTOM and y2 == TOP  # 0 at the bottom axis, 1 at the top
+    assert (chart["low"], chart["high"], chart["last_epoch"]) == ("0.000", "1.000", 2)
+
+
+def test_only_admins_see_the_curves(client, annotator):
+    client.force_login(annotator)
+    assert client.get("/training/runs/1/curves/").status_code == 403

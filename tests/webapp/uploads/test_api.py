@@ -1,10 +1,12 @@
 """The uploads API: predict, queue, list, read, delete, faces and corrections, with hostile inputs."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from ml.settings import PipelineSettings
 from tests.webapp.uploads.conftest import PHOTOS, image_bytes
 from webapp.datasets.models import Dataset, Label
 from webapp.modelzoo.services import active_version
@@ -89,7 +91,7 @@ def test_predict_reports_a_failed_prediction(client_of, alice, monkeypatch, run_
     from ml.faces.weights import MissingWeightsError
     from worker import pipelines
 
-    def missing(version):
+    def missing(version, settings):
         raise MissingWeightsError("emotion classifier checkpoint", "FER_MODEL", Path("/nowhere.pt"))
 
     monkeypatch.setattr(pipelines, "pipeline_for", missing)
@@ -167,8 +169,8 @@ def test_a_photo_over_the_byte_limit_is_413(client_of, alice, queue_only, post_p
     assert not Upload.objects.exists() and stored_files() == []
 
 
-def test_a_photo_over_the_pixel_limit_is_refused(client_of, alice, queue_only, post_photo, monkeypatch):
-    monkeypatch.setenv("FER_MAX_IMAGE_PIXELS", "100000")
+def test_a_photo_over_the_pixel_limit_is_refused(client_of, alice, queue_only, post_photo, settings):
+    settings.CONFIG = replace(settings.CONFIG, pipeline=PipelineSettings(max_image_pixels=100_000))
     response = post_photo(client_of(alice), PHOTOS / "astronaut.jpg")  # 512 x 512 = 262,144 pixels
     assert response.status_code == 400
     assert "over the limit of 100,000 pixels" in response.json()["error"]["message"]

@@ -1,9 +1,11 @@
 """Results say what detection did: the detector, its minimum face size, faces skipped and why, flat saliency."""
 
 from collections import OrderedDict
+from dataclasses import replace
 
 import pytest
 
+from ml.settings import PipelineSettings
 from tests.webapp.uploads.conftest import PHOTOS
 from webapp.uploads.models import Upload
 from worker import pipelines
@@ -32,8 +34,8 @@ def fresh_worker(monkeypatch):
 
 
 def test_group_photo_small_faces_are_reported_on_api_and_page(client, alice, run_inline, post_photo, fresh_worker,
-                                                                 monkeypatch):  # fmt: skip
-    monkeypatch.setenv("FER_MIN_FACE_PX", "45")
+                                                                 settings):  # fmt: skip
+    settings.CONFIG = replace(settings.CONFIG, pipeline=PipelineSettings(min_face_px=45))
     client.force_login(alice)
 
     upload = predicted(client, post_photo)
@@ -49,9 +51,7 @@ def test_group_photo_small_faces_are_reported_on_api_and_page(client, alice, run
     assert page.count('class="face-skipped"') == len(small)
 
 
-def test_every_group_face_is_read_at_the_default_size(client, alice, run_inline, post_photo, fresh_worker,
-                                                      monkeypatch):  # fmt: skip
-    monkeypatch.delenv("FER_MIN_FACE_PX", raising=False)
+def test_every_group_face_is_read_at_the_default_size(client, alice, run_inline, post_photo, fresh_worker):
     client.force_login(alice)
 
     upload = predicted(client, post_photo)

@@ -90,7 +90,11 @@ def test_a_promotion_is_used_from_the_next_job_on(upload, admin_user, admin_clie
     assert set(upload.faces.values_list("model_version", flat=True)) == {trained.pk}
     assert {bundled.tag, trained.tag} <= set(pipelines.cached_tags())
     # Both pipelines share one detector and one landmark predictor.
-    assert pipelines.pipeline_for(bundled).detector is pipelines.pipeline_for(trained).detector
+    face_settings = settings.CONFIG.pipeline
+    assert (
+        pipelines.pipeline_for(bundled, face_settings).detector
+        is pipelines.pipeline_for(trained, face_settings).detector
+    )
 
 
 def test_a_checkpoint_changed_after_registration_fails_clearly(upload, admin_user):
