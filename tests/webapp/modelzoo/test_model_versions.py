@@ -24,8 +24,8 @@ def trained_version():
 def test_fresh_site_activates_the_bundled_default():
     version = services.active_version()
     assert version.source == "bundled" and version.checkpoint == "models/ferplus_default.pt"
-    assert version.architecture == "vgg_fer" and version.label_set == "affectnet8"
-    assert version.parameter_count == 1_241_002  # the figure in its model card
+    assert version.architecture == "vgg_fer_wide" and version.label_set == "affectnet8"
+    assert version.parameter_count == 3_643_210  # the figure in its model card
     assert version.path.is_file()
     assert Promotion.objects.get().previous is None
 
