@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -68,21 +69,36 @@ def save_history_curves(history: list[dict], path: str | Path, title: str = "") 
     validation NLL), scores in [0, 1] (accuracy, macro-F1, V/A CCC) and errors (V/A and keypoint
     RMSE), so an emotion, V/A or keypoint run each get the curves their task measures.
     """
+    return save_runs_curves({"": history}, path, title)
+
+
+def save_runs_curves(runs: Mapping[str, list[dict]], path: str | Path, title: str = "") -> Path:
+    """The curves of several runs overlaid, panel by panel, each line labelled "run: metric".
+
+    Comparing runs (fp32 against bf16, one seed against another) on the same axes shows where they
+    part; a run named "" is labelled by its metric only, which is how one run is drawn.
+    """
     path = Path(path)
     if path.suffix.lower() not in FIGURE_FORMATS:
         raise ValueError(f"figure format {path.suffix or '(none)'} not supported; use one of {FIGURE_FORMATS}")
-    if not history:
+    if not runs or not all(runs.values()):
         raise ValueError("the training history is empty: no epoch finished yet")
+    histories = list(runs.values())
     panels = [(keys, name) for keys, name in ((LOSS_KEYS, "loss"), (SCORE_KEYS, "score"), (ERROR_KEYS, "error"))
-              if any(_numbers(history, key) for key in keys)]  # fmt: skip
+              if any(_numbers(history, key) for key in keys for history in histories)]  # fmt: skip
     if not panels:
         raise ValueError("the history holds no loss or metric to plot")
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), dpi=110, squeeze=False)
+    styles = ("-", "--", ":", "-.")
     for ax, (keys, ylabel) in zip(axes[0], panels, strict=True):
-        for key, legend in keys.items():
-            points = _numbers(history, key)
-            if points:
-                ax.plot(*zip(*points, strict=True), marker="o", markersize=3, label=legend)
+        for index, (run, history) in enumerate(runs.items()):
+            ax.set_prop_cycle(None)  # the same metric keeps its colour from run to run; the line style tells runs apart
+            for key, legend in keys.items():
+                points = _numbers(history, key)
+                if points:
+                    label = f"{run}: {legend}" if run else legend
+                    ax.plot(*zip(*points, strict=True), styles[index % len(styles)], marker="o", markersize=3,
+                            label=label)  # fmt: skip
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)

@@ -7,7 +7,7 @@ import cv2
 import pytest
 
 from ml.__main__ import main
-from ml.evaluation.plots import load_history, save_history_curves
+from ml.evaluation.plots import load_history, save_history_curves, save_runs_curves
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -67,3 +67,31 @@ def test_plot_history_command_reads_a_run_folder(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(tmp_path / "c.svg") and _axes_ids(tmp_path / "c.svg")
     assert main(["plot-history", str(run / "history.json"), "--out", str(tmp_path / "c.gif")]) == 2
     assert "not supported" in capsys.readouterr().err
+
+
+def _line_count(svg_path) -> int:
+    root = ET.parse(svg_path).getroot()
+    return sum(1 for g in root.iter(f"{SVG}g") if (g.get("id") or "").startswith("line2d_"))
+
+
+def test_several_runs_are_overlaid_line_for_line(tmp_path):
+    one = save_runs_curves({"fp32": _emotion_history()}, tmp_path / "one.svg")
+    two = save_runs_curves({"fp32": _emotion_history(), "bf16": _emotion_history(3)}, tmp_path / "two.svg")
+    assert _axes_ids(two) == ["axes_1", "axes_2", "axes_3"]
+    # The second run adds one line per metric drawn (losses 2, scores 3, errors 1) and its legend entry.
+    assert _line_count(two) - _line_count(one) == 2 * 6
+    with pytest.raises(ValueError, match="empty"):
+        save_runs_curves({"fp32": _emotion_history(), "bf16": []}, tmp_path / "x.svg")
+
+
+def test_plot_history_command_overlays_runs_and_checks_their_names(tmp_path, capsys):
+    for name in ("fp32", "bf16"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "history.json").write_text(json.dumps(_emotion_history(3)))
+    runs = [str(tmp_path / "fp32"), str(tmp_path / "bf16")]
+    assert main(["plot-history", *runs, "--out", str(tmp_path / "both.svg")]) == 0
+    assert _axes_ids(tmp_path / "both.svg")
+    assert main(["plot-history", *runs, "--labels", "only-one", "--out", str(tmp_path / "x.svg")]) == 2
+    assert "1 --labels for 2 runs" in capsys.readouterr().err
+    assert main(["plot-history", *runs, "--labels", "a", "a", "--out", str(tmp_path / "x.svg")]) == 2
+    assert "distinct names" in capsys.readouterr().err

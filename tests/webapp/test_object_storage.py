@@ -157,8 +157,9 @@ def test_a_checkpoint_in_the_bucket_is_loaded_by_the_workers_code(s3_storage, tm
 
     local = version.path  # downloaded once into the cache, keyed by the version's content hash
     assert local.is_file() and Path(settings.APP["CACHE_DIR"]) in local.parents
-    assert pipeline_for(version, settings.CONFIG.pipeline).model_version == version.tag  # the photo prediction pipeline (uploads)
-    assert classifier_for(version).version == version.tag  # dataset predictions
+    # The photo prediction pipeline (uploads) and dataset predictions both load it.
+    assert pipeline_for(version, settings.CONFIG.pipeline).model_version == version.tag
+    assert classifier_for(version).version == version.tag
 
     services.promote(version)  # stored: it may become the active model
     other = trained_version(tmp_path, seed=7)
