@@ -20,6 +20,7 @@ COMMANDS = {
     "predict": "ml.cli.predict",
     "plot-history": "ml.cli.plot_history",
     "quantize": "ml.cli.quantize",
+    "graft-va": "ml.cli.graft_va",
 }
 
 

@@ -52,6 +52,21 @@ class Checkpoint:
         """What the model was trained for: emotion | va | both | keypoints (older files: emotion)."""
         return self.config.get("task", "emotion")
 
+    @property
+    def va_learned(self) -> bool:
+        """Whether the V/A head learned from annotated valence/arousal, not from circumplex targets.
+
+        ml.training records "va_labels": "annotated" | "derived" in the metrics (older files: in the
+        config). Absent means derived: FER-2013 and FER+ have no V/A annotations.
+        """
+        sources = (self.config, self.metrics)
+        return self.va_head and any(isinstance(s, dict) and s.get("va_labels") == "annotated" for s in sources)
+
+    @property
+    def va_learned_on(self) -> str | None:
+        """What the annotated V/A was, when the file says (`ml graft-va --learned-on`), e.g. synthetic faces."""
+        return (self.metrics or {}).get("va_learned_on") if self.va_learned else None
+
     def build_model(self) -> EmotionNet:
         """The network with these weights, in eval mode."""
         model = create_model(

@@ -156,7 +156,8 @@ class Classifier:
         self.label_set = self.checkpoint.label_set
         self.input_size = self.checkpoint.input_size
         self.grayscale = self.checkpoint.in_chans == 1
-        self.va_learned = self.checkpoint.va_head and _va_labels_annotated(self.checkpoint)
+        self.va_learned = self.checkpoint.va_learned
+        self.va_learned_on = self.checkpoint.va_learned_on  # e.g. synthetic faces; None when unsaid
         self.version = checkpoint_version(path)
 
     @cached_property
@@ -174,18 +175,6 @@ class Classifier:
         probs = torch.softmax(out.logits.float(), dim=1).numpy()
         va = out.va.float().numpy() if out.va is not None else None
         return self.label_set.to_canonical(probs), va
-
-
-def _va_labels_annotated(checkpoint) -> bool:
-    """Whether the V/A head learned from annotated valence/arousal, not from circumplex targets.
-
-    ml.training records "va_labels": "annotated" | "derived" in the checkpoint's config or metrics.
-    Absent means derived: FER-2013 and FER+ have no V/A annotations.
-    """
-    for source in (checkpoint.config, checkpoint.metrics):
-        if isinstance(source, dict) and source.get("va_labels") == "annotated":
-            return True
-    return False
 
 
 def checkpoint_version(path: str | Path) -> str:

@@ -65,7 +65,7 @@
       svg.append(label);
       const p = Math.round(face.probs[face.emotion] * 100);
       faces.append(el("li", {"data-emotion": face.emotion},
-        `${face.emotion} ${p}% · valence ${face.valence.toFixed(2)}, arousal ${face.arousal.toFixed(2)} (${face.va_source})`));
+        `${face.emotion} ${p}% · valence ${face.valence.toFixed(2)}, arousal ${face.arousal.toFixed(2)} (${vaSource(face)})`));
     });
     (upload.detection?.skipped || []).forEach((skipped) => {
       const [x, y, w, h] = skipped.box;
@@ -73,6 +73,11 @@
     });
     const link = el("a", {href: upload.page_url, class: "button"}, "Open the result");
     ui.result.append(svg, el("p", {class: "detection-note muted small"}, detectionNote(upload)), faces, link);
+  }
+
+  // "derived", "learned", or "learned on synthetic faces" when the model says what its V/A annotations were.
+  function vaSource(face) {
+    return face.va_source === "learned" && face.va_learned_on ? `learned on ${face.va_learned_on}` : face.va_source;
   }
 
   // Show the job as it stands; true while the worker has yet to finish it.

@@ -54,6 +54,11 @@ class ModelVersion(models.Model):
         return self.tag
 
     @property
+    def va_learned_on(self) -> str | None:
+        """What its annotated V/A was (e.g. "synthetic faces"), as the checkpoint records it (ml.checkpoint)."""
+        return (self.metrics or {}).get("va_learned_on") if self.va_learned else None
+
+    @property
     def path(self) -> Path:
         """A local file holding the checkpoint, for torch.load; it may not exist when the checkpoint is gone.
 

@@ -72,7 +72,7 @@ def register_checkpoint(
             "in_chans": checkpoint.in_chans,
             "parameter_count": count_parameters(checkpoint.build_model()),
             "va_head": checkpoint.va_head,
-            "va_learned": checkpoint.va_head and _va_labels_annotated(checkpoint),
+            "va_learned": checkpoint.va_learned,
             "metrics": _json_safe(checkpoint.metrics),
             "config": _json_safe(checkpoint.config),
             "description": description,
@@ -127,11 +127,6 @@ def rollback(user=None) -> Promotion:
     if last is None or last.previous is None:
         raise PromotionError("there is no earlier active model to roll back to")
     return promote(last.previous, user, is_rollback=True)
-
-
-def _va_labels_annotated(checkpoint) -> bool:
-    """ml records `va_labels: annotated | derived` in a checkpoint's metrics (older files: in its config)."""
-    return "annotated" in (checkpoint.metrics.get("va_labels"), checkpoint.config.get("va_labels"))
 
 
 def _json_safe(value):

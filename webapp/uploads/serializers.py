@@ -15,6 +15,10 @@ class UploadCreateSerializer(serializers.Serializer):
 class FaceSerializer(serializers.ModelSerializer):
     upload = serializers.PrimaryKeyRelatedField(read_only=True)
     model_version = serializers.SlugRelatedField(slug_field="tag", read_only=True)
+    va_learned_on = serializers.CharField(
+        source="model_version.va_learned_on", read_only=True, allow_null=True,
+        help_text="with va_source learned: what the V/A head's annotations were, e.g. synthetic faces",
+    )  # fmt: skip
     crop_url = serializers.SerializerMethodField()
     saliency_url = serializers.SerializerMethodField()
     corrections = serializers.SerializerMethodField()
@@ -23,8 +27,8 @@ class FaceSerializer(serializers.ModelSerializer):
         model = Face
         fields = [
             "id", "upload", "index", "box", "score", "landmarks", "emotion", "probs", "valence", "arousal",
-            "va_source", "model_version", "crop_url", "saliency_url", "saliency_degenerate", "crop_to_image", "item",
-            "corrections",
+            "va_source", "va_learned_on", "model_version", "crop_url", "saliency_url", "saliency_degenerate",
+            "crop_to_image", "item", "corrections",
         ]  # fmt: skip
 
     def get_crop_url(self, face) -> str:
