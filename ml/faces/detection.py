@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 
 from ml.faces import weights
-from ml.settings import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX
+from ml.faces.search import SEARCH_MODES, Window, two_pass
+from ml.settings import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, DEFAULT_YUNET_SEARCH
 
 Points = tuple[tuple[float, float], ...]
 
@@ -77,21 +78,30 @@ class FaceDetector(ABC):
 
     def detect(self, image_rgb: np.ndarray) -> list[Detection]:
         image_rgb = _check_rgb(image_rgb)
+        return self._search(image_rgb, self.search_scale(*image_rgb.shape[:2]))
+
+    def _search(self, image_rgb: np.ndarray, scale: float, window: Window | None = None) -> list[Detection]:
+        """Detections, in photo pixels, in `window` of the photo (None: all of it) searched at `scale`."""
         height, width = image_rgb.shape[:2]
-        scale = self.search_scale(height, width)
+        left, top = 0, 0
+        if window is not None:
+            left, top = window.left, window.top
+            image_rgb = image_rgb[window.top : window.bottom, window.left : window.right]
         if scale != 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            part_height, part_width = image_rgb.shape[:2]
+            size = (max(1, round(part_width * scale)), max(1, round(part_height * scale)))
             shrinking = scale < 1.0
             image_rgb = cv2.resize(image_rgb, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
         found = []
         for raw in self._detect(image_rgb):
             (x1, y1, x2, y2), score = raw[0], raw[1]
-            box = _clip_box(x1 / scale, y1 / scale, x2 / scale, y2 / scale, width, height)
+            box = _clip_box(x1 / scale + left, y1 / scale + top, x2 / scale + left, y2 / scale + top, width, height)
             if box is None:
                 continue
             points = None
             if len(raw) > 2:
-                points = tuple((float(x) / scale, float(y) / scale) for x, y in np.asarray(raw[2]).reshape(-1, 2))
+                xy = np.asarray(raw[2], dtype=np.float64).reshape(-1, 2)
+                points = tuple((float(x) / scale + left, float(y) / scale + top) for x, y in xy)
             found.append(Detection(box, float(score), points))
         return sorted(found, key=lambda d: d.score, reverse=True)
 
@@ -141,8 +151,12 @@ class YuNetDetector(FaceDetector):
         nms_threshold: float = 0.3,
         max_pixels: int = 4_000_000,
         max_side: int | None = None,
+        search: str = DEFAULT_YUNET_SEARCH,
     ):
         super().__init__(max_side)
+        if search not in SEARCH_MODES:
+            raise ValueError(f"unknown YuNet search {search!r}; choose one of {', '.join(SEARCH_MODES)}")
+        self.search, self.score_threshold = search, score_threshold
         path = weights.yunet_path(model_path)
         try:
             self.yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
@@ -160,6 +174,21 @@ class YuNetDetector(FaceDetector):
 
     def min_face_px(self, height: int, width: int) -> int:
         return max(self.min_face, super().min_face_px(height, width))
+
+    def detect(self, image_rgb: np.ndarray) -> list[Detection]:
+        if self.search == "full":
+            return super().detect(image_rgb)
+        image_rgb = _check_rgb(image_rgb)
+        scale = self.search_scale(*image_rgb.shape[:2])
+        return two_pass(image_rgb, self._search_scored, scale, self.score_threshold)
+
+    def _search_scored(self, image_rgb, scale, window=None, threshold=None) -> list[Detection]:
+        """`_search` keeping scores down to `threshold` (None: the detector's own)."""
+        self.yunet.setScoreThreshold(self.score_threshold if threshold is None else threshold)
+        try:
+            return self._search(image_rgb, scale, window)
+        finally:
+            self.yunet.setScoreThreshold(self.score_threshold)
 
     def _detect(self, image_rgb):
         bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
