@@ -13,7 +13,8 @@ are not on disk raise `MissingWeightsError` (see ml.faces.weights) when created.
 backend is meant to find in a photo of that size; results report it, so a face that was too
 small to find is explained rather than silently missing. The default YuNet backend has no
 relative minimum: it searches a copy scaled so that faces of FER_MIN_FACE_PX (default 20)
-pixels reach the ~30 px at which it finds nearly all of them, within a pixel budget.
+pixels reach the ~30 px at which it finds nearly all of them, within a pixel budget; by default
+(FER_YUNET_SEARCH=two_pass, ml.faces.search) only where the photo at its own size suggests small faces.
 """
 
 from __future__ import annotations
@@ -135,9 +136,11 @@ class YuNetDetector(FaceDetector):
 
     No relative minimum face size: the photo is searched at the scale that brings a face of
     `min_face` pixels to `smallest_face` = 30 px (YuNet found 99% of HELEN faces shrunk to 20 px
-    once upscaled 1.5x, 85% without), so a 640x480 photo is searched at 960x720 (~24 ms). A large
-    photo is searched shrunk to at most `max_pixels` (4 MP, ~0.8 s); in a photo larger than that the
-    smallest face found grows accordingly, and `min_face_px` says by how much.
+    once upscaled 1.5x, 85% without), so a 640x480 photo is searched at 960x720 (~24 ms): everywhere
+    with `search="full"`; with "two_pass" (the default) at 640x480 first, then at 960x720 only around
+    weak small candidates, or everywhere when that first pass finds no face or a small one
+    (ml.faces.search). A large photo is searched shrunk to at most `max_pixels` (4 MP, ~0.8 s); in a
+    photo larger than that the smallest face found grows accordingly, and `min_face_px` says by how much.
     """
 
     name = "yunet"

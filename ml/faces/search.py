@@ -5,15 +5,16 @@ so finding faces down to FER_MIN_FACE_PX = 20 means searching the photo upscaled
 the pixels, and most of the time of a 640x480 photo. Most photos have no face that small, so the
 two-pass search pays for the upscaled search only where a small face can be:
 
-1. the photo at its own scale, with a low score threshold: the confident detections are faces;
-   the weak ones that are small (under `SMALL_SIDE` searched pixels) are *candidates*, places
-   where a small face may be (a 20 px face missed at 0.6 scores 0.05-0.6 there in most cases);
+1. the photo at its own size, with a low score threshold: the confident detections are faces;
+   the weak ones that are small (under `SMALL_SIDE` px) are *candidates*, places where a small face
+   may be (of 200 HELEN faces shrunk to 20 px, 75% scored >= 0.6 there, 97.5% >= 0.02);
 2. the upscaled search, on windows around the candidates only, or on the whole photo when the
    first pass hints that small faces may be anywhere: it found none at all, or it found faces
    small enough that others nearby (a crowd further back) may be smaller still.
 
-Both passes' faces are merged by non-maximum suppression. The figures that chose the constants
-are in docs/faces.md ("Two-pass search").
+Both passes' faces are merged by non-maximum suppression. A photo searched at its own size or
+smaller anyway (a large photo, or FER_MIN_FACE_PX >= 30) takes one pass. The figures are in
+docs/faces.md ("Two-pass search").
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ if TYPE_CHECKING:
 SEARCH_MODES = YUNET_SEARCHES
 # Pass 1 keeps detections down to this score as candidates (YuNet's own cut-off is 0.6).
 CANDIDATE_SCORE = 0.02
-# A weak detection under this side in pass 1's pixels may be a small face scored low at that size.
+# A weak detection under this side (photo pixels, pass 1's) may be a small face scored low at that size.
 SMALL_SIDE = 48
-# A confident face under this side in pass 1's pixels hints at a crowd: search everything upscaled.
+# A confident face under this side (photo pixels) hints at a crowd: search everything upscaled.
 CROWD_SIDE = 36
 # A window around a candidate spans this many candidate sides, so the whole face is inside it.
 WINDOW_SIDES = 3.0
