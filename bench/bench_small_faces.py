@@ -7,7 +7,8 @@ scene here is a 640x480 grey gradient with one HELEN face 120-200 px wide (its p
 other HELEN face shrunk to W px, pasted apart, each with the square 1.6x its points' box around it
 (as scripts/make_group_photo.py cuts them). A small face counts as found when a detection overlaps
 its points' box with IoU > 0.3. Photos 300 onwards by file name; the same scenes for every search,
-which take turns on each scene for the timing.
+which take turns on each scene for the timing. Then the median detection time of each test photo
+(tests/fixtures/photos), 15 runs per search.
 """
 
 import argparse
@@ -28,6 +29,7 @@ from ml.faces.evaluation import iou, points_box, read_pts  # noqa: E402
 from ml.settings import YUNET_SEARCHES  # noqa: E402
 
 SIZE = (480, 640)
+FIXTURES = ROOT / "tests" / "fixtures" / "photos"
 
 
 def cut_face(path: Path, width: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
@@ -68,6 +70,21 @@ def scenes(paths: list[Path], width: int, count: int, seed: int) -> list[tuple[n
     return out
 
 
+def fixture_ms(detectors: dict, runs: int = 15) -> dict:
+    """Median detection time of each committed test photo, per search, the searches taking turns."""
+    out = {}
+    for path in sorted(FIXTURES.glob("*.*g")):
+        image = load_image(path)
+        times = {search: [] for search in detectors}
+        for _ in range(runs):
+            for search, detector in detectors.items():
+                start = time.perf_counter()
+                detector.detect(image)
+                times[search].append((time.perf_counter() - start) * 1000.0)
+        out[path.name] = {search: round(statistics.median(t), 1) for search, t in times.items()}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("/tmp/datasets/helen_train_68"))
@@ -102,7 +119,8 @@ def main() -> None:
             for search in detectors
         }
         print(f"{width} px: done", file=sys.stderr)
-    print(json.dumps({"scenes_per_width": args.scenes, "results": results}, indent=2))
+    report = {"scenes_per_width": args.scenes, "results": results, "fixture_detect_ms_p50": fixture_ms(detectors)}
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -165,6 +165,11 @@ class YuNetDetector(FaceDetector):
             self.yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
         except cv2.error as exc:
             raise ValueError(f"{path} is not a YuNet ONNX model (FER_YUNET_MODEL): {exc.msg.strip()}") from None
+        # The two-pass search's upscaled pass runs on a network of its own: OpenCV re-plans a network
+        # whenever its input size changes (about 8 ms a 640x480 photo when both passes shared one), and
+        # each pass's sizes repeat from photo to photo.
+        self.upscaled_yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
+        self._net = self.yunet
         self.min_face = min_face or DEFAULT_MIN_FACE_PX
         self.max_pixels = max_pixels
 
@@ -187,16 +192,18 @@ class YuNetDetector(FaceDetector):
 
     def _search_scored(self, image_rgb, scale, window=None, threshold=None) -> list[Detection]:
         """`_search` keeping scores down to `threshold` (None: the detector's own)."""
-        self.yunet.setScoreThreshold(self.score_threshold if threshold is None else threshold)
+        self._net = self.yunet if scale == 1.0 else self.upscaled_yunet
+        self._net.setScoreThreshold(self.score_threshold if threshold is None else threshold)
         try:
             return self._search(image_rgb, scale, window)
         finally:
-            self.yunet.setScoreThreshold(self.score_threshold)
+            self._net.setScoreThreshold(self.score_threshold)
+            self._net = self.yunet
 
     def _detect(self, image_rgb):
         bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
-        self.yunet.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, faces = self.yunet.detect(bgr)
+        self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, faces = self._net.detect(bgr)
         faces = [] if faces is None else faces
         return [((f[0], f[1], f[0] + f[2], f[1] + f[3]), float(f[14]), f[4:14]) for f in faces]
 
