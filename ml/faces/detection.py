@@ -20,6 +20,7 @@ pixels reach the ~30 px at which it finds nearly all of them, within a pixel bud
 from __future__ import annotations
 
 import math
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,7 +170,7 @@ class YuNetDetector(FaceDetector):
         # whenever its input size changes (about 8 ms a 640x480 photo when both passes shared one), and
         # each pass's sizes repeat from photo to photo.
         self.upscaled_yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
-        self._net = self.yunet
+        self._net, self._lock = self.yunet, threading.Lock()
         self.min_face = min_face or DEFAULT_MIN_FACE_PX
         self.max_pixels = max_pixels
 
@@ -184,11 +185,13 @@ class YuNetDetector(FaceDetector):
         return max(self.min_face, super().min_face_px(height, width))
 
     def detect(self, image_rgb: np.ndarray) -> list[Detection]:
-        if self.search == "full":
-            return super().detect(image_rgb)
-        image_rgb = _check_rgb(image_rgb)
-        scale = self.search_scale(*image_rgb.shape[:2])
-        return two_pass(image_rgb, self._search_scored, scale, self.score_threshold)
+        # One photo at a time: a search sets the networks' input size and score threshold, then runs them.
+        with self._lock:
+            if self.search == "full":
+                return super().detect(image_rgb)
+            image_rgb = _check_rgb(image_rgb)
+            scale = self.search_scale(*image_rgb.shape[:2])
+            return two_pass(image_rgb, self._search_scored, scale, self.score_threshold)
 
     def _search_scored(self, image_rgb, scale, window=None, threshold=None) -> list[Detection]:
         """`_search` keeping scores down to `threshold` (None: the detector's own)."""

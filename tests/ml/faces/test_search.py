@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pytest
@@ -181,3 +183,11 @@ def test_the_search_is_a_setting():
 def test_other_detectors_ignore_the_setting():
     settings = PipelineSettings.from_env({"FER_YUNET_SEARCH": "full"})
     assert "search" not in settings.detector_options("opencv")
+
+
+def test_threads_sharing_a_detector_get_the_faces_of_their_own_photo(detectors):
+    names = ["astronaut.jpg", "fer_two_faces.png", "helen_group.jpg", "blank.png"] * 3
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(lambda name: len(detectors["two_pass"].detect(photo(name))), names))
+
+    assert counts == [len(FACES[name]) for name in names]
