@@ -12,6 +12,7 @@ passes what it means instead of patching the process environment.
 | FER_FACE_DETECTOR      | yunet                        | face detector backend (ml.faces.detection)        |
 | FER_LANDMARKS          | dlib                         | 68-point landmark backend: dlib or fan            |
 | FER_MIN_FACE_PX        | 20                           | smallest face side YuNet looks for, in pixels     |
+| FER_YUNET_SEARCH       | two_pass                     | two_pass or full: where YuNet searches upscaled   |
 | FER_MIN_FACE_SHARPNESS | 25                           | crops less sharp are skipped (0 keeps every face) |
 | FER_MAX_IMAGE_PIXELS   | 40000000                     | larger images are refused before decoding         |
 | FER_YUNET_MODEL, ...   | bundled or cached copies     | weight files: `WEIGHT_SETTINGS` below, ml.faces.weights |
@@ -25,6 +26,9 @@ from dataclasses import dataclass, field
 DEFAULT_DETECTOR = "yunet"
 DEFAULT_LANDMARKS = "dlib"
 DEFAULT_MIN_FACE_PX = 20
+# How YuNet searches for faces down to the minimum: ml.faces.search (`full` upscales the whole photo).
+YUNET_SEARCHES = ("two_pass", "full")
+DEFAULT_YUNET_SEARCH = "two_pass"
 # Chosen on HELEN (bench/bench_faces.py prints the distribution): see docs/benchmarks.md, "Faces".
 DEFAULT_MIN_SHARPNESS = 25.0
 # Pillow's own bomb check starts at ~89 MP; 40 MP covers every phone photo and caps memory at ~120 MB.
@@ -60,6 +64,16 @@ def parse_number(name: str, raw: str, cast: Callable[[str], float], low: float, 
     return value
 
 
+def parse_choice(name: str, raw: str, choices: tuple[str, ...], default: str) -> str:
+    """`raw` (case and spaces ignored; empty: `default`) as one of `choices`; ValueError naming the setting."""
+    value = raw.strip().lower()
+    if not value:
+        return default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """What the face pipeline is built with; every field has the default a fresh install uses."""
@@ -68,6 +82,7 @@ class PipelineSettings:
     detector: str = DEFAULT_DETECTOR
     landmarks: str = DEFAULT_LANDMARKS
     min_face_px: int = DEFAULT_MIN_FACE_PX
+    yunet_search: str = DEFAULT_YUNET_SEARCH
     min_sharpness: float = DEFAULT_MIN_SHARPNESS
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     weight_files: Mapping[str, str] = field(default_factory=dict)  # a WEIGHT_SETTINGS name -> a path
@@ -86,11 +101,15 @@ class PipelineSettings:
         def number(name: str, default, cast, low, high, unit):
             return parse_number(name, text(name), cast, low, high, unit) if text(name) else default
 
+        def choice(name: str, choices: tuple[str, ...], default: str) -> str:
+            return parse_choice(name, text(name), choices, default)
+
         return cls(
             model=text("FER_MODEL") or None,
             detector=text("FER_FACE_DETECTOR") or DEFAULT_DETECTOR,
             landmarks=text("FER_LANDMARKS") or DEFAULT_LANDMARKS,
             min_face_px=number("FER_MIN_FACE_PX", DEFAULT_MIN_FACE_PX, int, 8, 2000, "pixels"),
+            yunet_search=choice("FER_YUNET_SEARCH", YUNET_SEARCHES, DEFAULT_YUNET_SEARCH),
             min_sharpness=number("FER_MIN_FACE_SHARPNESS", DEFAULT_MIN_SHARPNESS, float, 0, 1e6, "grey levels squared"),
             max_image_pixels=number("FER_MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS, int, 1, 10**10, "pixels"),
             weight_files={name: text(name) for name in WEIGHT_SETTINGS if text(name)},
@@ -102,6 +121,7 @@ class PipelineSettings:
         options = self._files(DETECTOR_FILES.get(name, {}))
         if name == "yunet":
             options["min_face"] = self.min_face_px
+            options["search"] = self.yunet_search
         return options
 
     def landmark_options(self, name: str | None = None) -> dict:

@@ -13,12 +13,14 @@ are not on disk raise `MissingWeightsError` (see ml.faces.weights) when created.
 backend is meant to find in a photo of that size; results report it, so a face that was too
 small to find is explained rather than silently missing. The default YuNet backend has no
 relative minimum: it searches a copy scaled so that faces of FER_MIN_FACE_PX (default 20)
-pixels reach the ~30 px at which it finds nearly all of them, within a pixel budget.
+pixels reach the ~30 px at which it finds nearly all of them, within a pixel budget; by default
+(FER_YUNET_SEARCH=two_pass, ml.faces.search) only where the photo at its own size suggests small faces.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +30,8 @@ import cv2
 import numpy as np
 
 from ml.faces import weights
-from ml.settings import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX
+from ml.faces.search import SEARCH_MODES, Window, two_pass
+from ml.settings import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, DEFAULT_YUNET_SEARCH
 
 Points = tuple[tuple[float, float], ...]
 
@@ -77,21 +80,30 @@ class FaceDetector(ABC):
 
     def detect(self, image_rgb: np.ndarray) -> list[Detection]:
         image_rgb = _check_rgb(image_rgb)
+        return self._search(image_rgb, self.search_scale(*image_rgb.shape[:2]))
+
+    def _search(self, image_rgb: np.ndarray, scale: float, window: Window | None = None) -> list[Detection]:
+        """Detections, in photo pixels, in `window` of the photo (None: all of it) searched at `scale`."""
         height, width = image_rgb.shape[:2]
-        scale = self.search_scale(height, width)
+        left, top = 0, 0
+        if window is not None:
+            left, top = window.left, window.top
+            image_rgb = image_rgb[window.top : window.bottom, window.left : window.right]
         if scale != 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            part_height, part_width = image_rgb.shape[:2]
+            size = (max(1, round(part_width * scale)), max(1, round(part_height * scale)))
             shrinking = scale < 1.0
             image_rgb = cv2.resize(image_rgb, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
         found = []
         for raw in self._detect(image_rgb):
             (x1, y1, x2, y2), score = raw[0], raw[1]
-            box = _clip_box(x1 / scale, y1 / scale, x2 / scale, y2 / scale, width, height)
+            box = _clip_box(x1 / scale + left, y1 / scale + top, x2 / scale + left, y2 / scale + top, width, height)
             if box is None:
                 continue
             points = None
             if len(raw) > 2:
-                points = tuple((float(x) / scale, float(y) / scale) for x, y in np.asarray(raw[2]).reshape(-1, 2))
+                xy = np.asarray(raw[2], dtype=np.float64).reshape(-1, 2)
+                points = tuple((float(x) / scale + left, float(y) / scale + top) for x, y in xy)
             found.append(Detection(box, float(score), points))
         return sorted(found, key=lambda d: d.score, reverse=True)
 
@@ -125,9 +137,11 @@ class YuNetDetector(FaceDetector):
 
     No relative minimum face size: the photo is searched at the scale that brings a face of
     `min_face` pixels to `smallest_face` = 30 px (YuNet found 99% of HELEN faces shrunk to 20 px
-    once upscaled 1.5x, 85% without), so a 640x480 photo is searched at 960x720 (~24 ms). A large
-    photo is searched shrunk to at most `max_pixels` (4 MP, ~0.8 s); in a photo larger than that the
-    smallest face found grows accordingly, and `min_face_px` says by how much.
+    once upscaled 1.5x, 85% without), so a 640x480 photo is searched at 960x720 (~24 ms): everywhere
+    with `search="full"`; with "two_pass" (the default) at 640x480 first, then at 960x720 only around
+    weak small candidates, or everywhere when that first pass finds no face or a small one
+    (ml.faces.search). A large photo is searched shrunk to at most `max_pixels` (4 MP, ~0.8 s); in a
+    photo larger than that the smallest face found grows accordingly, and `min_face_px` says by how much.
     """
 
     name = "yunet"
@@ -141,13 +155,22 @@ class YuNetDetector(FaceDetector):
         nms_threshold: float = 0.3,
         max_pixels: int = 4_000_000,
         max_side: int | None = None,
+        search: str = DEFAULT_YUNET_SEARCH,
     ):
         super().__init__(max_side)
+        if search not in SEARCH_MODES:
+            raise ValueError(f"unknown YuNet search {search!r}; choose one of {', '.join(SEARCH_MODES)}")
+        self.search, self.score_threshold = search, score_threshold
         path = weights.yunet_path(model_path)
         try:
             self.yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
         except cv2.error as exc:
             raise ValueError(f"{path} is not a YuNet ONNX model (FER_YUNET_MODEL): {exc.msg.strip()}") from None
+        # The two-pass search's upscaled pass runs on a network of its own: OpenCV re-plans a network
+        # whenever its input size changes (about 8 ms a 640x480 photo when both passes shared one), and
+        # each pass's sizes repeat from photo to photo.
+        self.upscaled_yunet = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
+        self._net, self._lock = self.yunet, threading.Lock()
         self.min_face = min_face or DEFAULT_MIN_FACE_PX
         self.max_pixels = max_pixels
 
@@ -161,10 +184,29 @@ class YuNetDetector(FaceDetector):
     def min_face_px(self, height: int, width: int) -> int:
         return max(self.min_face, super().min_face_px(height, width))
 
+    def detect(self, image_rgb: np.ndarray) -> list[Detection]:
+        # One photo at a time: a search sets the networks' input size and score threshold, then runs them.
+        with self._lock:
+            if self.search == "full":
+                return super().detect(image_rgb)
+            image_rgb = _check_rgb(image_rgb)
+            scale = self.search_scale(*image_rgb.shape[:2])
+            return two_pass(image_rgb, self._search_scored, scale, self.score_threshold)
+
+    def _search_scored(self, image_rgb, scale, window=None, threshold=None) -> list[Detection]:
+        """`_search` keeping scores down to `threshold` (None: the detector's own)."""
+        self._net = self.yunet if scale == 1.0 else self.upscaled_yunet
+        self._net.setScoreThreshold(self.score_threshold if threshold is None else threshold)
+        try:
+            return self._search(image_rgb, scale, window)
+        finally:
+            self._net.setScoreThreshold(self.score_threshold)
+            self._net = self.yunet
+
     def _detect(self, image_rgb):
         bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
-        self.yunet.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, faces = self.yunet.detect(bgr)
+        self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, faces = self._net.detect(bgr)
         faces = [] if faces is None else faces
         return [((f[0], f[1], f[0] + f[2], f[1] + f[3]), float(f[14]), f[4:14]) for f in faces]
 

@@ -21,9 +21,7 @@ ENV_READERS = {
 
 def test_only_the_entry_point_and_launcher_protocols_read_the_environment():
     readers = {
-        str(path.relative_to(ML))
-        for path in ML.rglob("*.py")
-        if re.search(r"os\.environ|getenv\(", path.read_text())
+        str(path.relative_to(ML)) for path in ML.rglob("*.py") if re.search(r"os\.environ|getenv\(", path.read_text())
     }
     assert readers == set(ENV_READERS)
 
@@ -49,7 +47,7 @@ def test_weight_files_go_to_the_backend_that_uses_them():
         {"FER_YUNET_MODEL": "/w/yunet.onnx", "FER_FAN_WEIGHTS": "/w/fan.pth", "FER_SFD_WEIGHTS": ""}
     )
     assert settings.weight_files == {"FER_YUNET_MODEL": "/w/yunet.onnx", "FER_FAN_WEIGHTS": "/w/fan.pth"}
-    assert settings.detector_options() == {"model_path": "/w/yunet.onnx", "min_face": 20}
+    assert settings.detector_options() == {"model_path": "/w/yunet.onnx", "min_face": 20, "search": "two_pass"}
     assert settings.detector_options("opencv") == {}
     assert settings.landmark_options("fan") == {"weights_path": "/w/fan.pth"}
     assert settings.landmark_options() == {}
@@ -58,8 +56,10 @@ def test_weight_files_go_to_the_backend_that_uses_them():
 def test_the_environment_does_not_reach_the_constructors(monkeypatch):
     monkeypatch.setenv("FER_MIN_FACE_PX", "45")
     monkeypatch.setenv("FER_MIN_FACE_SHARPNESS", "999")
+    monkeypatch.setenv("FER_YUNET_SEARCH", "full")
     pipeline = Pipeline(classify=False)
     assert isinstance(pipeline.detector, YuNetDetector) and pipeline.detector.min_face == 20
+    assert pipeline.detector.search == "two_pass"
     assert pipeline.min_sharpness == 25.0
 
 

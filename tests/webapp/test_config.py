@@ -96,8 +96,17 @@ def test_bad_setting_stops_the_celery_worker_with_one_line(tmp_path):
 
 def test_the_face_pipeline_settings_are_read_with_the_others(tmp_path):
     config = load_config(
-        {"FER_VAR_DIR": str(tmp_path), "SECRET_KEY": "k", "FER_MIN_FACE_PX": "45", "FER_LANDMARKS": "fan"}
+        {
+            "FER_VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "k",
+            "FER_MIN_FACE_PX": "45",
+            "FER_LANDMARKS": "fan",
+            "FER_YUNET_SEARCH": "full",
+        }
     )
-    assert (config.pipeline.min_face_px, config.pipeline.landmarks) == (45, "fan")
+    assert (config.pipeline.min_face_px, config.pipeline.landmarks, config.pipeline.yunet_search) == (45, "fan", "full")
+    assert load_config({"FER_VAR_DIR": str(tmp_path), "SECRET_KEY": "k"}).pipeline.yunet_search == "two_pass"
     with pytest.raises(ConfigError, match="FER_MIN_FACE_PX must be a whole number of pixels, got 'tiny'"):
         load_config({"FER_VAR_DIR": str(tmp_path), "FER_MIN_FACE_PX": "tiny"})
+    with pytest.raises(ConfigError, match="FER_YUNET_SEARCH must be one of two_pass, full, got 'tiles'"):
+        load_config({"FER_VAR_DIR": str(tmp_path), "FER_YUNET_SEARCH": "tiles"})
