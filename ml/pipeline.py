@@ -408,5 +408,8 @@ class Pipeline:
             with timer.stage("saliency"):
                 for i, face in enumerate(faces):
                     class_index = classifier.label_set.index(face.emotion)
-                    face.saliency = saliency_map(classifier.model, batch[i : i + 1], class_index, self.saliency)
+                    marks = classifier.landmark_tensor([face.crop_landmarks]) if classifier.uses_landmarks else None
+                    face.saliency = saliency_map(
+                        classifier.model, batch[i : i + 1], class_index, self.saliency, landmarks=marks
+                    )
                     face.saliency_degenerate = is_degenerate(face.saliency)

@@ -251,15 +251,18 @@ def test_landmark_model_reads_each_faces_landmarks_in_crop_coordinates(tmp_path)
     """CNN-1DNN gets the 68 points found on the photo, moved into its crop, not its learned default shape."""
     from ml.models.points import to_normalized
 
-    pipe = Pipeline(classifier_checkpoint=make_checkpoint(tmp_path / "cnn_1dnn.pt", arch="cnn_1dnn"))
-    backbone = pipe.classifier.inference_model.backbone
-    seen, fill = [], backbone.fill_landmarks
-    backbone.fill_landmarks = lambda landmarks, n: (seen.append(landmarks), fill(landmarks, n))[1]
+    checkpoint = make_checkpoint(tmp_path / "cnn_1dnn.pt", arch="cnn_1dnn")
+    pipe = Pipeline(classifier_checkpoint=checkpoint, saliency="gradcam")
+    seen = []
+    for backbone in (pipe.classifier.inference_model.backbone, pipe.classifier.model.backbone):  # predict, saliency
+        fill = backbone.fill_landmarks
+        backbone.fill_landmarks = lambda landmarks, n, fill=fill: (seen.append(landmarks), fill(landmarks, n))[1]
 
     (face,) = pipe.predict(PHOTOS / "astronaut.jpg")
 
-    (marks,) = seen
-    np.testing.assert_allclose(marks[0].numpy(), to_normalized(face.crop_landmarks, 48), atol=1e-5)
+    assert len(seen) >= 2 and face.saliency.shape == (48, 48)
+    for marks in seen:  # the prediction and every saliency pass read the face's own landmarks
+        np.testing.assert_allclose(marks[0].detach().numpy(), to_normalized(face.crop_landmarks, 48), atol=1e-5)
     left, right = eye_centers(face.crop_landmarks)  # the crop was aligned on these very eyes
     np.testing.assert_allclose([left[0] / 48, right[0] / 48], [0.3165, 0.6835], atol=1e-3)
     batch = pipe.classifier.preprocess([face.aligned_crop])
