@@ -6,45 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('datasets', '0004_job_attempts_sent_at_heartbeat'),
+        ("datasets", "0004_job_attempts_sent_at_heartbeat"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='item',
-            name='landmarks',
+            model_name="item",
+            name="landmarks",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='item',
-            name='landmarks_backend',
-            field=models.CharField(blank=True, help_text='what found `landmarks`: dlib or fan', max_length=20),
+            model_name="item",
+            name="landmarks_backend",
+            field=models.CharField(blank=True, help_text="what found `landmarks`: dlib or fan", max_length=20),
         ),
         migrations.CreateModel(
-            name='LandmarkJob',
+            name="LandmarkJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('message', models.TextField(blank=True)),
-                ('backend', models.CharField(blank=True, help_text='the landmark backend that ran (FER_LANDMARKS)', max_length=20)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('processed', models.PositiveIntegerField(default=0)),
-                ('unreadable', models.PositiveIntegerField(default=0, help_text='items whose image could not be read')),
-                ('task_id', models.CharField(blank=True, max_length=50)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='times a worker started this job')),
-                ('sent_at', models.DateTimeField(blank=True, help_text='last time its task was sent to the broker', null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, help_text='last sign of life of its worker', null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='landmark_jobs', to='datasets.dataset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("message", models.TextField(blank=True)),
+                (
+                    "backend",
+                    models.CharField(
+                        blank=True, help_text="the landmark backend that ran (FER_LANDMARKS)", max_length=20
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("processed", models.PositiveIntegerField(default=0)),
+                ("unreadable", models.PositiveIntegerField(default=0, help_text="items whose image could not be read")),
+                ("task_id", models.CharField(blank=True, max_length=50)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")),
+                (
+                    "sent_at",
+                    models.DateTimeField(blank=True, help_text="last time its task was sent to the broker", null=True),
+                ),
+                (
+                    "heartbeat_at",
+                    models.DateTimeField(blank=True, help_text="last sign of life of its worker", null=True),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="landmark_jobs", to="datasets.dataset"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]
