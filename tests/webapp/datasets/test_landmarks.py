@@ -7,7 +7,7 @@ from tests.archives import FER2013_SMALL, zip_folder
 from tests.fakes import fake_sends
 from webapp.datasets.importing import run_import
 from webapp.datasets.landmarking import run_landmarks
-from webapp.datasets.models import Dataset, Item, LandmarkJob
+from webapp.datasets.models import Dataset, Item, LandmarkJob, PredictionJob
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,37 @@ def test_an_import_queues_the_landmark_job(
     job = LandmarkJob.objects.get()
     assert (job.status, job.total, job.dataset.name) == ("pending", 21, "fer")
     assert queued_landmarks == [([job.pk], "cpu")]
+
+
+class RecordingClassifier:
+    """Stands in for ml.pipeline.Classifier: a landmark model at 96 px that records what it was given."""
+
+    uses_landmarks, input_size, grayscale, va_learned = True, 96, True, False
+
+    def __init__(self):
+        self.landmarks = []
+
+    def preprocess(self, crops):
+        return np.stack(crops)
+
+    def __call__(self, batch, landmarks=None):
+        self.landmarks.extend(landmarks)
+        probs = np.full((len(batch), 8), 1 / 8, dtype=np.float32)
+        return probs, None
+
+
+def test_dataset_predictions_give_landmark_models_the_items_landmarks_at_their_input_size(fer_small):
+    from webapp.datasets import predicting
+    from webapp.modelzoo.services import active_version
+
+    items = list(Item.objects.filter(dataset=fer_small).order_by("id"))
+    items[0].landmarks = [[10.0, 20.0]] * 68  # in the 48-pixel item image
+    items[0].save()
+    job = PredictionJob.objects.create(dataset=fer_small, model_version=active_version())
+    classifier = RecordingClassifier()
+
+    predicting._predict_batch(job, classifier, items)
+
+    first, *others = classifier.landmarks
+    np.testing.assert_allclose(first, [[(10 + 0.5) * 2 - 0.5, (20 + 0.5) * 2 - 0.5]] * 68)  # cv2's pixel centres
+    assert len(others) == 20 and all(points is None for points in others)  # the model's default shape
