@@ -13,8 +13,10 @@ What it does, as the webapp would (docs/datasets.md, "Landmarks of dataset items
 4. trains the architecture on each with the same config and seed (bf16 autocast where the CPU has
    it), and prints the best validation accuracy of each run as a JSON line, then a summary.
 
-The reduced schedule (a few thousand faces, a few epochs, a smaller input) keeps both runs within
-about 40 minutes on 2 busy CPU cores; it compares the two arms, not the architecture's best.
+The defaults (2,000 faces, 5 epochs, 40 px) take about 20 minutes on 2 busy CPU cores but are too
+short to separate the arms; `--train-items 8000 --val-items 4000 --epochs 8 --size 48` (all of
+FER2013Valid) took 30 minutes on 2 lightly loaded cores and does (docs/benchmarks.md). Either
+compares the two arms, not the architecture's best.
 """
 
 from __future__ import annotations
