@@ -61,6 +61,7 @@ class FaceResult:
     score: float  # detector confidence
     landmarks: np.ndarray  # (68, 2) float32 image coordinates, iBUG-68 order
     aligned_crop: np.ndarray  # uint8 crop the classifier saw (grayscale (S, S) or RGB (S, S, 3))
+    crop_landmarks: np.ndarray | None = None  # (68, 2) the landmarks in crop pixels: what landmark models read
     probs: dict[str, float] | None = None  # over the 8 canonical EMOTIONS; classes the model lacks get 0
     emotion: str | None = None
     valence: float | None = None  # [-1, 1]
@@ -168,10 +169,29 @@ class Classifier:
     def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
         return self.checkpoint.preprocess(np.stack(crops))
 
-    def __call__(self, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-        """(N, 8) canonical probabilities and (N, 2) V/A from the head (None without one)."""
+    @property
+    def uses_landmarks(self) -> bool:
+        """Whether the network reads 68 landmarks besides the crop (CNN-1DNN, CNN-3DNN)."""
+        return self.inference_model.uses_landmarks
+
+    def landmark_tensor(self, points: list[np.ndarray | None]) -> torch.Tensor:
+        """Crop-pixel landmarks of a batch ((68, 2) each, None where unknown) as the network reads them."""
+        from ml.faces.crop_landmarks import landmark_batch
+        from ml.models.points import to_normalized
+
+        return torch.from_numpy(to_normalized(landmark_batch(points), self.input_size))
+
+    def __call__(
+        self, batch: torch.Tensor, landmarks: list[np.ndarray | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, 8) canonical probabilities and (N, 2) V/A from the head (None without one).
+
+        `landmarks`: each face's 68 points in pixels of its crop (None where unknown), read by landmark
+        models only; without them those models fall back to their learned default shape.
+        """
+        marks = self.landmark_tensor(landmarks) if landmarks is not None and self.uses_landmarks else None
         with torch.inference_mode():
-            out = self.inference_model(batch)
+            out = self.inference_model(batch) if marks is None else self.inference_model(batch, marks)
         probs = torch.softmax(out.logits.float(), dim=1).numpy()
         va = out.va.float().numpy() if out.va is not None else None
         return self.label_set.to_canonical(probs), va
@@ -344,15 +364,22 @@ class Pipeline:
             box = dlib_style_box(det, self.detector.name) if self.landmarker.name == "dlib" else det.box
             points = self.landmarker.predict(rgb, box)
         with timer.stage("align"):
-            crop = align_face(rgb, points, size=self.crop_size, grayscale=self.grayscale).image
-            value = sharpness(crop)
-        return FaceResult(box=det.box, score=det.score, landmarks=points, aligned_crop=crop, sharpness=value)
+            aligned = align_face(rgb, points, size=self.crop_size, grayscale=self.grayscale)
+            value = sharpness(aligned.image)
+        return FaceResult(
+            box=det.box,
+            score=det.score,
+            landmarks=points,
+            aligned_crop=aligned.image,
+            crop_landmarks=aligned.to_crop(points),
+            sharpness=value,
+        )
 
     def _classify(self, faces: list[FaceResult], timer: _Timer) -> None:
         classifier = self.classifier
         with timer.stage("classify"):
             batch = classifier.preprocess([f.aligned_crop for f in faces])
-            probs, va = classifier(batch)
+            probs, va = classifier(batch, [f.crop_landmarks for f in faces])
         with timer.stage("va"):
             for i, face in enumerate(faces):
                 face.probs = dict(zip(EMOTIONS, probs[i].tolist(), strict=True))
@@ -370,5 +397,8 @@ class Pipeline:
             with timer.stage("saliency"):
                 for i, face in enumerate(faces):
                     class_index = classifier.label_set.index(face.emotion)
-                    face.saliency = saliency_map(classifier.model, batch[i : i + 1], class_index, self.saliency)
+                    marks = classifier.landmark_tensor([face.crop_landmarks]) if classifier.uses_landmarks else None
+                    face.saliency = saliency_map(
+                        classifier.model, batch[i : i + 1], class_index, self.saliency, landmarks=marks
+                    )
                     face.saliency_degenerate = is_degenerate(face.saliency)

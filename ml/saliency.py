@@ -39,7 +39,12 @@ class CamTarget:
     shape: tuple[int, ...]
 
 
-def cam_target(model: nn.Module, batch: torch.Tensor) -> CamTarget:
+def _forward(model: nn.Module, batch: torch.Tensor, landmarks: torch.Tensor | None):
+    """The model's output; landmark models (CNN-1DNN/3DNN) also get the face's landmarks when known."""
+    return model(batch) if landmarks is None else model(batch, landmarks)
+
+
+def cam_target(model: nn.Module, batch: torch.Tensor, landmarks: torch.Tensor | None = None) -> CamTarget:
     """The deepest leaf-module output that is a feature map of >= MIN_CAM_SIDE positions a side
     (else the deepest with >= 2), probed once per architecture and input shape and cached."""
     key = tuple(batch.shape[1:])
@@ -61,7 +66,7 @@ def cam_target(model: nn.Module, batch: torch.Tensor) -> CamTarget:
     handles = [m.register_forward_hook(record(n)) for n, m in model.named_modules() if not list(m.children())]
     try:
         with torch.no_grad():
-            model(batch)
+            _forward(model, batch, landmarks)
     finally:
         for handle in handles:
             handle.remove()
@@ -77,14 +82,16 @@ def cam_target(model: nn.Module, batch: torch.Tensor) -> CamTarget:
     return target
 
 
-def _class_logit(model: nn.Module, batch: torch.Tensor, class_index: int) -> torch.Tensor:
-    out = model(batch)
+def _class_logit(
+    model: nn.Module, batch: torch.Tensor, class_index: int, landmarks: torch.Tensor | None = None
+) -> torch.Tensor:
+    out = _forward(model, batch, landmarks)
     logits = out.logits if hasattr(out, "logits") else out
     return logits[0, class_index]
 
 
 def _activations_and_grads(
-    model: nn.Module, batch: torch.Tensor, class_index: int, target: CamTarget
+    model: nn.Module, batch: torch.Tensor, class_index: int, target: CamTarget, landmarks: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     captured: list[torch.Tensor] = []
     calls = [0]
@@ -97,17 +104,23 @@ def _activations_and_grads(
     handle = target.module.register_forward_hook(hook)
     try:
         with torch.enable_grad():
-            logit = _class_logit(model, batch, class_index)
+            logit = _class_logit(model, batch, class_index, landmarks)
             (grads,) = torch.autograd.grad(logit, captured[0])
     finally:
         handle.remove()
     return captured[0].detach(), grads.detach()
 
 
-def grad_cam(model: nn.Module, batch: torch.Tensor, class_index: int, plus_plus: bool = False) -> np.ndarray:
+def grad_cam(
+    model: nn.Module,
+    batch: torch.Tensor,
+    class_index: int,
+    plus_plus: bool = False,
+    landmarks: torch.Tensor | None = None,
+) -> np.ndarray:
     """Grad-CAM (or Grad-CAM++) for `class_index` on a (1, C, H, W) input; (H, W) float32 in [0, 1]."""
-    target = cam_target(model, batch)
-    activations, grads = _activations_and_grads(model, batch, class_index, target)
+    target = cam_target(model, batch, landmarks)
+    activations, grads = _activations_and_grads(model, batch, class_index, target, landmarks)
     if plus_plus:
         # Grad-CAM++ with the exponential of the class score, whose higher derivatives are powers
         # of the first: alpha = g^2 / (2 g^2 + sum(A) g^3), weight = sum(alpha * relu(g)).
@@ -122,16 +135,25 @@ def grad_cam(model: nn.Module, batch: torch.Tensor, class_index: int, plus_plus:
     return _unit_range(cam[0, 0])
 
 
-def input_gradients(model: nn.Module, batch: torch.Tensor, class_index: int) -> np.ndarray:
+def input_gradients(
+    model: nn.Module, batch: torch.Tensor, class_index: int, landmarks: torch.Tensor | None = None
+) -> np.ndarray:
     """|d logit / d pixel|, max over channels; (H, W) float32 in [0, 1]."""
     x = batch.detach().clone().requires_grad_(True)
     with torch.enable_grad():
-        logit = _class_logit(model, x, class_index)
+        logit = _class_logit(model, x, class_index, landmarks)
         (grads,) = torch.autograd.grad(logit, x)
     return _unit_range(grads.abs().amax(dim=1)[0])
 
 
-def saliency_map(model: nn.Module, batch: torch.Tensor, class_index: int, method: str = "gradcam++") -> np.ndarray:
+def saliency_map(
+    model: nn.Module,
+    batch: torch.Tensor,
+    class_index: int,
+    method: str = "gradcam++",
+    landmarks: torch.Tensor | None = None,
+) -> np.ndarray:
+    """The map of `method` for `class_index`; `landmarks` (1, 68, 2) normalised, for landmark models only."""
     if method not in METHODS:
         raise ValueError(f"unknown saliency method {method!r}; choose one of {METHODS}")
     if batch.ndim != 4 or batch.shape[0] != 1:
@@ -140,8 +162,8 @@ def saliency_map(model: nn.Module, batch: torch.Tensor, class_index: int, method
     model.eval()
     try:
         if method == "gradients":
-            return input_gradients(model, batch, class_index)
-        return grad_cam(model, batch, class_index, plus_plus=method == "gradcam++")
+            return input_gradients(model, batch, class_index, landmarks)
+        return grad_cam(model, batch, class_index, plus_plus=method == "gradcam++", landmarks=landmarks)
     finally:
         model.train(was_training)
 

@@ -65,11 +65,20 @@ def cached_tags() -> list[str]:
     return list(_pipelines)
 
 
+def shared_landmarker(settings):
+    """The process's landmark predictor (FER_LANDMARKS), shared with its pipelines; loaded on first use."""
+    with _lock:
+        if "landmarks" not in _faces:
+            _faces["landmarks"] = settings.create_landmarker()
+        return _faces["landmarks"]
+
+
 def _load(version, settings):
     from ml.pipeline import Pipeline
 
     if "detector" not in _faces:
         _faces["detector"] = settings.create_detector()
+    if "landmarks" not in _faces:
         _faces["landmarks"] = settings.create_landmarker()
     pipeline = Pipeline.from_settings(
         settings,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ml.faces.crop_landmarks import points_in_crop
 from ml.faces.landmarks import eye_centers
 
 CANONICAL_LEFT_EYE = (0.3165, 0.395)  # image-left eye (the subject's right), fractions of crop size
@@ -28,8 +29,7 @@ class AlignedFace:
 
     def to_crop(self, points: np.ndarray) -> np.ndarray:
         """Map (N, 2) image points (e.g. the landmarks) into crop coordinates."""
-        points = np.asarray(points, dtype=np.float64)
-        return (points @ self.matrix[:, :2].T + self.matrix[:, 2]).astype(np.float32)
+        return points_in_crop(points, self.matrix)
 
 
 def similarity_from_eyes(

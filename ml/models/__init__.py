@@ -7,7 +7,7 @@ registry (ml/models/registry.py, a leaf that imports no network), as timm's mode
 from ml.models import cnn, inception_resnet_v2, keypoints, landmark_nets, resnet_v2, tv  # noqa: F401
 from ml.models.base import Backbone, EmotionNet, EmotionOutput
 from ml.models.factory import count_flops, count_parameters, create_model
-from ml.models.registry import get_spec, list_models, register_model
+from ml.models.registry import get_spec, list_models, register_model, uses_landmarks
 
 __all__ = [
     "Backbone",
@@ -19,4 +19,5 @@ __all__ = [
     "get_spec",
     "list_models",
     "register_model",
+    "uses_landmarks",
 ]

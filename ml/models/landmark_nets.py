@@ -85,13 +85,13 @@ class LandmarkVGG(Backbone):
         return self.dnns[0](torch.cat([low, mid, high], dim=1))
 
 
-@register_model("cnn_1dnn", min_input_size=32, default_input_size=112)
+@register_model("cnn_1dnn", min_input_size=32, default_input_size=112, uses_landmarks=True)
 def cnn_1dnn(in_chans: int = 1, input_size: int = 112) -> Backbone:
     """CNN-1DNN: VGG-16 features + 68 landmarks, low/mid/high levels concatenated into one 2x128 DNN."""
     return LandmarkVGG(in_chans, three_dnns=False)
 
 
-@register_model("cnn_3dnn", min_input_size=32, default_input_size=112)
+@register_model("cnn_3dnn", min_input_size=32, default_input_size=112, uses_landmarks=True)
 def cnn_3dnn(in_chans: int = 1, input_size: int = 112) -> Backbone:
     """CNN-3DNN: VGG-16 features + 68 landmarks, one 2x128 DNN per level, outputs concatenated."""
     return LandmarkVGG(in_chans, three_dnns=True)

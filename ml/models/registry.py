@@ -23,13 +23,16 @@ class ModelSpec:
     min_input_size: int
     default_input_size: int
     description: str
+    # Whether the backbone also reads the 68 landmarks (forward(x, landmarks)): callers that hold no
+    # network yet (materialising a run's data, a dataset evaluation) ask here to know they must supply them.
+    uses_landmarks: bool = False
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register_model(
-    name: str, min_input_size: int = 32, default_input_size: int = 48
+    name: str, min_input_size: int = 32, default_input_size: int = 48, uses_landmarks: bool = False
 ) -> Callable[[Callable[..., Backbone]], Callable[..., Backbone]]:
     """Decorator adding a backbone builder `fn(in_chans, input_size) -> Backbone` to the registry."""
 
@@ -37,7 +40,9 @@ def register_model(
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered")
         doc = (builder.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = ModelSpec(name, builder, min_input_size, default_input_size, doc[0] if doc else "")
+        _REGISTRY[name] = ModelSpec(
+            name, builder, min_input_size, default_input_size, doc[0] if doc else "", uses_landmarks
+        )
         return builder
 
     return decorate
@@ -45,6 +50,11 @@ def register_model(
 
 def list_models() -> list[str]:
     return sorted(_REGISTRY)
+
+
+def uses_landmarks(name: str) -> bool:
+    """Whether architecture `name` reads 68 landmarks besides the image (CNN-1DNN, CNN-3DNN)."""
+    return get_spec(name).uses_landmarks
 
 
 def get_spec(name: str) -> ModelSpec:

@@ -1,29 +1,32 @@
-// Dataset page: follow the newest prediction run until the worker is done, then reload the thumbnails.
+// Dataset page: follow the newest prediction run and the newest landmark job until the worker is
+// done (then reload: the thumbnails show the model's answers, the counts the items with landmarks).
 (function () {
-  const box = document.getElementById("prediction-status");
-  if (!box) return;
-  const phase = document.getElementById("prediction-phase");
-  const counts = document.getElementById("prediction-counts");
-  const bar = document.getElementById("prediction-progress");
-  const message = document.getElementById("prediction-message");
   const unfinished = (status) => status === "pending" || status === "running";
 
-  function update(job) {
-    bar.value = job.progress;
-    counts.textContent = `${job.processed} of ${job.total}`;
-    message.textContent = job.message;
-    phase.textContent = job.status === "pending" ? "waiting for a worker…" : job.status;
-    if (unfinished(job.status)) return true;
-    if (job.status === "done" && unfinished(box.dataset.status)) {
-      window.location.reload();  // the thumbnails now show the model's answers
-    }
-    return false;
-  }
+  function follow(prefix, url) {
+    const box = document.getElementById(`${prefix}-status`);
+    if (!box || !unfinished(box.dataset.status)) return;
+    const phase = document.getElementById(`${prefix}-phase`);
+    const counts = document.getElementById(`${prefix}-counts`);
+    const bar = document.getElementById(`${prefix}-progress`);
+    const message = document.getElementById(`${prefix}-message`);
 
-  if (unfinished(box.dataset.status)) {
-    fer.poll(`/api/prediction-jobs/${box.dataset.job}/`, {
+    function update(job) {
+      bar.value = job.progress;
+      counts.textContent = `${job.processed} of ${job.total}`;
+      message.textContent = job.message;
+      phase.textContent = job.status === "pending" ? "waiting for a worker…" : job.status;
+      if (unfinished(job.status)) return true;
+      if (job.status === "done") window.location.reload();
+      return false;
+    }
+
+    fer.poll(url(box.dataset.job), {
       update,
       error: (why) => { phase.textContent = `progress unavailable (${why})`; return false; },
     });
   }
+
+  follow("prediction", (id) => `/api/prediction-jobs/${id}/`);
+  follow("landmarks", (id) => `/api/landmark-jobs/${id}/`);
 })();

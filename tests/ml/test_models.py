@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ml.models import EmotionOutput, count_parameters, create_model, get_spec, list_models
+from ml.models import EmotionOutput, count_parameters, create_model, get_spec, list_models, uses_landmarks
 
 ALL = list_models()
 
@@ -124,6 +124,14 @@ def test_landmark_models_read_landmarks_and_fall_back_to_a_learned_shape():
     torch.testing.assert_close(missing, absent)  # NaN rows and None both use default_landmarks
     with pytest.raises(ValueError, match=r"landmarks must be \(N, 68, 2\)"):
         model(x, torch.zeros(2, 5, 2))
+
+
+def test_the_registry_says_which_architectures_read_landmarks():
+    """Callers without a network (a run's data, a dataset evaluation) ask the registry; it agrees with the nets."""
+    readers = {name for name in list_models() if uses_landmarks(name)}
+    assert readers == {"cnn_1dnn", "cnn_3dnn"}
+    for name in (*sorted(readers), "simple_cnn"):
+        assert create_model(name, num_classes=8, input_size=48).uses_landmarks is uses_landmarks(name)
 
 
 def test_cnn_1dnn_and_3dnn_differ_in_their_dnns():

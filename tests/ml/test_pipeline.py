@@ -11,7 +11,7 @@ from torch import nn
 
 from ml.__main__ import main
 from ml.checkpoint import Checkpoint, save_checkpoint
-from ml.faces import load_image
+from ml.faces import eye_centers, load_image
 from ml.models import create_model
 from ml.pipeline import DEFAULT_MODEL_PATH, FaceResult, InvalidImageError, MissingWeightsError, Pipeline
 from ml.saliency import cam_target, grad_cam, input_gradients
@@ -245,3 +245,33 @@ def test_face_result_is_a_plain_dataclass():
                       aligned_crop=np.zeros((48, 48), np.uint8))  # fmt: skip
 
     assert face.to_dict()["probs"] is None and face.to_dict()["box"] == [1, 2, 3, 4]
+
+
+def test_landmark_model_reads_each_faces_landmarks_in_crop_coordinates(tmp_path):
+    """CNN-1DNN gets the 68 points found on the photo, moved into its crop, not its learned default shape."""
+    from ml.models.points import to_normalized
+
+    checkpoint = make_checkpoint(tmp_path / "cnn_1dnn.pt", arch="cnn_1dnn")
+    pipe = Pipeline(classifier_checkpoint=checkpoint, saliency="gradcam")
+    seen = []
+    for backbone in (pipe.classifier.inference_model.backbone, pipe.classifier.model.backbone):  # predict, saliency
+        fill = backbone.fill_landmarks
+        backbone.fill_landmarks = lambda landmarks, n, fill=fill: (seen.append(landmarks), fill(landmarks, n))[1]
+
+    (face,) = pipe.predict(PHOTOS / "astronaut.jpg")
+
+    assert len(seen) >= 2 and face.saliency.shape == (48, 48)
+    for marks in seen:  # the prediction and every saliency pass read the face's own landmarks
+        np.testing.assert_allclose(marks[0].detach().numpy(), to_normalized(face.crop_landmarks, 48), atol=1e-5)
+    left, right = eye_centers(face.crop_landmarks)  # the crop was aligned on these very eyes
+    np.testing.assert_allclose([left[0] / 48, right[0] / 48], [0.3165, 0.6835], atol=1e-3)
+    batch = pipe.classifier.preprocess([face.aligned_crop])
+    with_default, _ = pipe.classifier(batch)
+    assert not np.allclose(with_default, pipe.classifier(batch, [face.crop_landmarks])[0])
+
+
+def test_other_models_ignore_landmarks(pipeline):
+    (face,) = pipeline.predict(PHOTOS / "astronaut.jpg")
+    batch = pipeline.classifier.preprocess([face.aligned_crop])
+    assert not pipeline.classifier.uses_landmarks
+    np.testing.assert_array_equal(pipeline.classifier(batch)[0], pipeline.classifier(batch, [face.crop_landmarks])[0])

@@ -15,7 +15,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from webapp.accounts.services import create_annotator
-from webapp.datasets.models import Dataset, ImportJob, Item, Label, PredictionJob
+from webapp.datasets.models import Dataset, ImportJob, Item, Label, LandmarkJob, PredictionJob
 from webapp.labeling import services as labeling
 from webapp.labeling.models import Assignment, LabelingSession
 from webapp.modelzoo.models import Evaluation, ModelVersion, Promotion
@@ -50,6 +50,7 @@ class World:
     corrections_item: Item
     import_job: ImportJob
     prediction_job: PredictionJob
+    landmark_job: LandmarkJob
     version: ModelVersion
     evaluation: Evaluation
     promotion: Promotion
@@ -129,6 +130,7 @@ def build_world() -> World:
     import_job = ImportJob.objects.create(dataset=dataset, source_name="world.zip", status="done")
     import_job.source.save("world.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18))
     prediction_job = PredictionJob.objects.create(dataset=dataset, model_version=version)
+    landmark_job = LandmarkJob.objects.create(dataset=dataset)
     confusion = default_storage.save("evaluations/world/cm.png", ContentFile(png(70)))
     evaluation = Evaluation.objects.create(model_version=version, dataset=dataset, split="train",
                                            confusion_png=confusion)  # fmt: skip
@@ -146,6 +148,6 @@ def build_world() -> World:
         admin=admin, user=user, other=other, annotator=annotator, outsider=outsider, guest=guest, anon_key=anon_key,
         upload=upload, face=face, other_upload=other_upload, anon_upload=anon_upload, dataset=dataset,
         item=items[0], corrections_item=face.item, import_job=import_job, prediction_job=prediction_job,
-        version=version, evaluation=evaluation, promotion=promotion, run=run, session=session,
-        other_session=other_session, assignment=assignment,
+        landmark_job=landmark_job, version=version, evaluation=evaluation, promotion=promotion, run=run,
+        session=session, other_session=other_session, assignment=assignment,
     )  # fmt: skip

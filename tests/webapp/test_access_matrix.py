@@ -88,6 +88,7 @@ ROWS = [
         ADMIN),  # fmt: skip
     Row("datasets:import", "get", lambda w: f"/datasets/imports/{w.import_job.pk}/", "page", ADMIN),
     Row("datasets:predict", "post", lambda w: f"/datasets/{w.dataset.pk}/predict/", "page", ADMIN),
+    Row("datasets:landmarks", "post", lambda w: f"/datasets/{w.dataset.pk}/landmarks/", "page", ADMIN),
     Row("datasets:export", "get", lambda w: f"/datasets/{w.dataset.pk}/export/{dataset_export}", "page", ADMIN),
     Row("datasets:api-list", "get", lambda w: "/api/datasets/", "api", ADMIN),
     Row("datasets:api-detail", "get", lambda w: f"/api/datasets/{w.dataset.pk}/", "api", ADMIN),
@@ -95,9 +96,11 @@ ROWS = [
     Row("datasets:api-items#corrections", "get", lambda w: f"/api/datasets/{w.corrections_item.dataset_id}/items/",
         "api", ADMIN),  # fmt: skip
     Row("datasets:api-predict", "post", lambda w: f"/api/datasets/{w.dataset.pk}/predict/", "api", ADMIN),
+    Row("datasets:api-landmarks", "post", lambda w: f"/api/datasets/{w.dataset.pk}/landmarks/", "api", ADMIN),
     Row("datasets:api-export", "get", lambda w: f"/api/datasets/{w.dataset.pk}/export/{dataset_export}", "api", ADMIN),
     Row("datasets:api-item", "get", lambda w: f"/api/items/{w.item.pk}/", "api", ADMIN),
     Row("datasets:api-prediction-job", "get", lambda w: f"/api/prediction-jobs/{w.prediction_job.pk}/", "api", ADMIN),
+    Row("datasets:api-landmark-job", "get", lambda w: f"/api/landmark-jobs/{w.landmark_job.pk}/", "api", ADMIN),
     Row("datasets:api-import-create", "post", lambda w: "/api/imports/", "api", ADMIN),
     Row("datasets:api-import-detail", "get", lambda w: f"/api/imports/{w.import_job.pk}/", "api", ADMIN),
     # labeling

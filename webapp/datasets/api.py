@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from webapp.accounts.permissions import IsAdmin
 from webapp.core.downloads import export_download
 from webapp.datasets import exports, selectors, services
-from webapp.datasets.models import Dataset, ImportJob, Item, PredictionJob
+from webapp.datasets.models import Dataset, ImportJob, Item, LandmarkJob, PredictionJob
 from webapp.datasets.serializers import (
     DatasetDetailSerializer,
     DatasetSerializer,
@@ -20,6 +20,7 @@ from webapp.datasets.serializers import (
     ItemDetailSerializer,
     ItemFilterSerializer,
     ItemListSerializer,
+    LandmarkJobSerializer,
     PredictionJobSerializer,
 )
 
@@ -34,8 +35,12 @@ def _import_request_schema() -> dict:
             "name": {"type": "string", "minLength": 1, "maxLength": 100},
             "format": {"type": "string", "enum": formats},
             "file": {"type": "string", "format": "binary", "description": "a zip, or the CSV of a CSV format"},
-            "server_path": {"type": "string", "minLength": 1, "maxLength": 1000,
-                            "description": "a file or folder under IMPORT_ROOT"},  # fmt: skip
+            "server_path": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 1000,
+                "description": "a file or folder under IMPORT_ROOT",
+            },  # fmt: skip
             "description": {"type": "string"},
         },
         "required": ["name", "format"],
@@ -148,6 +153,26 @@ class PredictionJobView(generics.RetrieveAPIView):
     permission_classes = [IsAdmin]
     serializer_class = PredictionJobSerializer
     queryset = PredictionJob.objects.select_related("model_version")
+
+
+class DatasetLandmarksView(APIView):
+    """Find the 68 landmarks of the dataset's items that have none, on a worker (admins, like predictions)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={202: LandmarkJobSerializer})
+    def post(self, request, pk: int):
+        dataset = get_object_or_404(Dataset, pk=pk)
+        job = services.start_landmarks(dataset, user=request.user)
+        return Response(LandmarkJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LandmarkJobView(generics.RetrieveAPIView):
+    """A landmark job's progress."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = LandmarkJobSerializer
+    queryset = LandmarkJob.objects.all()
 
 
 class DatasetExportView(APIView):

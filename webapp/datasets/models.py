@@ -72,6 +72,10 @@ class Item(models.Model):
     import_job = models.ForeignKey("ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # 68 points [[x, y], ...] in the item image's pixels, found once by a `datasets.landmarks` job (the
+    # whole image is the face); what landmark models (CNN-1DNN/3DNN) read where no label carries landmarks.
+    landmarks = models.JSONField(null=True, blank=True)
+    landmarks_backend = models.CharField(max_length=20, blank=True, help_text="what found `landmarks`: dlib or fan")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -219,6 +223,39 @@ class PredictionJob(models.Model):
 
     def __str__(self) -> str:
         return f"predict {self.dataset_id} with {self.model_version_id} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return self.processed / self.total if self.total else 0.0
+
+
+class LandmarkJob(models.Model):
+    """Finding the 68 landmarks of a dataset's items that have none, run by a worker, with its progress."""
+
+    Status = JobStatus
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="landmark_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(blank=True)
+    backend = models.CharField(max_length=20, blank=True, help_text="the landmark backend that ran (FER_LANDMARKS)")
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    unreadable = models.PositiveIntegerField(default=0, help_text="items whose image could not be read")
+    task_id = models.CharField(max_length=50, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The job's life with the broker and its workers (webapp.core.jobs).
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"landmarks of {self.dataset_id} ({self.status})"
 
     @property
     def progress(self) -> float:

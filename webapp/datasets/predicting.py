@@ -1,6 +1,7 @@
 """Classifying a dataset's items with one model version: the work of the `datasets.predict` task.
 
-Item images are face crops already, so they go straight to the classifier (no detection).
+Item images are face crops already, so they go straight to the classifier (no detection); landmark
+models (CNN-1DNN/3DNN) also get the item's landmarks (`Item.landmarks`) scaled to their input size.
 Safe to run twice on the same job: items the version already answered are skipped, and
 each batch is stored in one transaction, so a worker that dies mid-way loses one batch at most.
 """
@@ -52,7 +53,7 @@ def run_prediction(job_id: int) -> PredictionJob:
     try:
         classifier = classifier_for(job.model_version)
         last_saved = time.monotonic()
-        for batch in _batches(todo.only("id", "image"), BATCH_SIZE):
+        for batch in _batches(todo.only("id", "image", "width", "height", "landmarks"), BATCH_SIZE):
             _predict_batch(job, classifier, batch)
             job.processed += len(batch)
             if time.monotonic() - last_saved >= PROGRESS_EVERY_SECONDS:
@@ -89,7 +90,8 @@ def _predict_batch(job: PredictionJob, classifier, items: list[Item]) -> None:
             kept.append(item)
     if not crops:
         return
-    probs, va = classifier(classifier.preprocess(crops))
+    landmarks = [_crop_landmarks(item, classifier.input_size) for item in kept] if classifier.uses_landmarks else None
+    probs, va = classifier(classifier.preprocess(crops), landmarks)
     rows = [_prediction(job, classifier, item, probs[i], None if va is None else va[i]) for i, item in enumerate(kept)]
     with transaction.atomic():
         # ignore_conflicts: a second worker on the same job may have stored some of these meanwhile.
@@ -105,6 +107,14 @@ def _load_crop(item: Item, classifier) -> np.ndarray | None:
     except (OSError, DatasetError):
         return None  # a missing or unreadable file: the item stays without a prediction
     return fit_size(image, classifier.input_size)
+
+
+def _crop_landmarks(item: Item, size: int) -> np.ndarray | None:
+    """The item's stored landmarks in pixels of the size x size input the classifier sees (None: none found)."""
+    from ml.faces.crop_landmarks import from_json, resize_points
+
+    points = from_json(item.landmarks)
+    return None if points is None else resize_points(points, (item.width, item.height), size)
 
 
 def _prediction(job, classifier, item: Item, probs: np.ndarray, va: np.ndarray | None) -> ItemPrediction:

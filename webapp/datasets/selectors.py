@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
 from ml.taxonomy import EMOTIONS
-from webapp.datasets.models import Dataset, Item, ItemPrediction, Label, PredictionJob
+from webapp.datasets.models import Dataset, Item, ItemPrediction, Label, LandmarkJob, PredictionJob
 
 
 def latest_label_emotion() -> Subquery:
@@ -67,6 +67,10 @@ def dataset_items(
 
 def latest_prediction_job(dataset: Dataset) -> PredictionJob | None:
     return PredictionJob.objects.filter(dataset=dataset).select_related("model_version").first()
+
+
+def latest_landmark_job(dataset: Dataset) -> LandmarkJob | None:
+    return LandmarkJob.objects.filter(dataset=dataset).first()
 
 
 def item_predictions(item: Item) -> QuerySet[ItemPrediction]:

@@ -2,7 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from ml.taxonomy import EMOTIONS
-from webapp.datasets.models import Dataset, ImportJob, Item, ItemPrediction, Label, PredictionJob
+from webapp.datasets.models import Dataset, ImportJob, Item, ItemPrediction, Label, LandmarkJob, PredictionJob
 
 IMPORT_FORMATS = Dataset.import_formats()
 
@@ -106,6 +106,15 @@ class PredictionJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = PredictionJob
         fields = ["id", "dataset_id", "model_version", "status", "message", "progress", "total", "processed",
+                  "created_at", "finished_at"]  # fmt: skip
+
+
+class LandmarkJobSerializer(serializers.ModelSerializer):
+    progress = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = LandmarkJob
+        fields = ["id", "dataset_id", "status", "message", "backend", "progress", "total", "processed", "unreadable",
                   "created_at", "finished_at"]  # fmt: skip
 
 

@@ -15,8 +15,8 @@ from webapp.core.exceptions import ApplicationError
 from webapp.datasets import records as readers
 from webapp.datasets.archive import ArchiveError, resolve_server_path
 from webapp.datasets.importing import check_source
-from webapp.datasets.models import Dataset, ImportJob, PredictionJob
-from webapp.datasets.tasks import DATASET_PREDICTION, IMPORT
+from webapp.datasets.models import Dataset, ImportJob, LandmarkJob, PredictionJob
+from webapp.datasets.tasks import DATASET_LANDMARKS, DATASET_PREDICTION, IMPORT
 
 
 class ImportRejected(ApplicationError):
@@ -128,4 +128,25 @@ def start_prediction(dataset: Dataset, user=None) -> PredictionJob:
             dataset=dataset, model_version=version, total=dataset.items.count(), created_by=user
         )
         jobs.send_after_commit(DATASET_PREDICTION, job.pk)
+    return job
+
+
+def start_landmarks(dataset: Dataset, user=None) -> LandmarkJob:
+    """Queue `datasets.landmarks` for the dataset's items that have no landmarks; one unfinished job per dataset.
+
+    Refused (PredictionRejected: 400 on `dataset`) when there are no items, or none without landmarks.
+    """
+    if not dataset.items.exists():
+        raise PredictionRejected("the dataset has no items yet")
+    missing = dataset.items.filter(landmarks__isnull=True).count()
+    with transaction.atomic():
+        unfinished = LandmarkJob.objects.filter(
+            dataset=dataset, status__in=[LandmarkJob.Status.PENDING, LandmarkJob.Status.RUNNING]
+        ).first()
+        if unfinished is not None:
+            return unfinished  # pressing the button twice does not queue the work twice
+        if not missing:
+            raise PredictionRejected("every item of the dataset has its landmarks already")
+        job = LandmarkJob.objects.create(dataset=dataset, total=dataset.items.count(), created_by=user)
+        jobs.send_after_commit(DATASET_LANDMARKS, job.pk)
     return job

@@ -66,6 +66,8 @@ def dataset_detail(request, pk: int):
         "page": page,
         "is_admin": roles.is_admin(request.user),
         "prediction_job": selectors.latest_prediction_job(dataset),
+        "landmark_job": selectors.latest_landmark_job(dataset),
+        "items_without_landmarks": dataset.items.filter(landmarks__isnull=True).count(),
         "exports": list(exports.EXPORTS),
     }
     return render(request, "datasets/detail.html", context)
@@ -103,6 +105,19 @@ def predict(request, pk: int):
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Predicting {job.total} items with {job.model_version.tag}.")
+    return redirect("datasets:detail", pk=pk)
+
+
+@admin_page
+@require_POST
+def find_landmarks(request, pk: int):
+    dataset = get_object_or_404(Dataset, pk=pk)
+    try:
+        job = services.start_landmarks(dataset, user=request.user)
+    except services.PredictionRejected as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Finding the landmarks of {job.total - job.processed} items.")
     return redirect("datasets:detail", pk=pk)
 
 

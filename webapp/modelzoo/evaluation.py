@@ -39,16 +39,21 @@ def evaluate_version(
     models: datasets with keypoint labels of the same number of points.
     """
     from ml.checkpoint import load_checkpoint
+    from ml.models import uses_landmarks
 
     checkpoint = load_checkpoint(version.path)
     task = data_task(checkpoint)
+    # Landmark models (CNN-1DNN/3DNN) are measured with each item's landmarks, in their own folder.
+    landmarks = uses_landmarks(checkpoint.arch) and task != "keypoints"
+    suffix = "-landmarks" if landmarks else ""
     datasets = list(Dataset.objects.all()) if datasets is None else datasets
     evaluations = []
     with tempfile.TemporaryDirectory(prefix="fer-eval-") as scratch:
         base = Path(work_dir or scratch)
         for dataset in datasets:
             try:
-                data = materialize([dataset], ALL_SOURCES, base / f"dataset-{dataset.pk}-{task}", task=task)
+                folder = base / f"dataset-{dataset.pk}-{task}{suffix}"
+                data = materialize([dataset], ALL_SOURCES, folder, task=task, landmarks=landmarks)
             except NothingToTrainOn:
                 continue  # nothing this model can be measured against
             evaluation = evaluate_on(version, dataset, data, checkpoint)

@@ -3,12 +3,19 @@
 Three layouts, chosen by the run's task (see `layout_for`):
 
     class folders   <dest>/<role>/<emotion>/<item id><suffix>              emotion; both without annotated V/A
-    AffectNet CSV   <dest>/<role>.csv + <dest>/<role>/<item id><suffix>   va; both with annotated V/A; 68 landmarks
+    AffectNet CSV   <dest>/<role>.csv + <dest>/<role>/<item id><suffix>   va; both with annotated V/A; 68 landmarks;
+                                                                           any task of a landmark model
     keypoints CSV   <dest>/<role>.csv (Kaggle's 30 columns + 96x96 Image)   keypoints (Kaggle's 15 points)
 
-role is train | val | test. The AffectNet CSV carries valence/arousal only where a label
-annotated them (-2, "missing", elsewhere: ml masks those rows out of V/A losses and
-metrics), so V/A derived from emotions is never written as if it were ground truth.
+role is train | val | test. For a model that reads 68 landmarks besides the image (CNN-1DNN,
+CNN-3DNN: `landmarks=True`), the AffectNet CSV carries each item's landmarks: a label's 68
+points where one has them, else the points a `datasets.landmarks` job found on the item
+(`Item.landmarks`); items with neither get an empty column, and the model its learned default
+shape for them. Landmarks found by a job are never written as keypoint *targets*.
+
+The AffectNet CSV carries valence/arousal only where a label annotated them (-2, "missing",
+elsewhere: ml masks those rows out of V/A losses and metrics), so V/A derived from emotions is
+never written as if it were ground truth.
 
 Each item's label is the newest one among the chosen sources, per field (so "original +
 correction" means: the correction's emotion where there is one, else the original; the
@@ -62,6 +69,7 @@ class Materialized:
     items: dict[str, int] = field(default_factory=dict)  # {role: items written}
     va_items: dict[str, int] = field(default_factory=dict)  # {role: items with annotated V/A}
     num_keypoints: int = 0  # points per item in the keypoint layouts (15 or 68); 0 = none written
+    landmark_items: dict[str, int] = field(default_factory=dict)  # {role: items written with 68 landmarks}
     skipped: dict[str, int] = field(default_factory=dict)  # {why: n} items with labels ml could not use
 
     @property
@@ -95,6 +103,7 @@ class Current:
     valence: float | None = None
     arousal: float | None = None
     keypoints: list | None = None
+    found_landmarks: list | None = None  # Item.landmarks: found by a job, read as input, never as a target
 
     @property
     def va(self) -> tuple[float, float] | None:
@@ -120,13 +129,16 @@ def newest_emotions(datasets: list[Dataset], sources: list[str]) -> dict[int, st
     return dict(labels.iterator(chunk_size=5000))  # later rows (newer labels) overwrite earlier ones
 
 
-def layout_for(task: str, datasets: list[Dataset], sources: list[str]) -> str:
+def layout_for(task: str, datasets: list[Dataset], sources: list[str], landmarks: bool = False) -> str:
     """The layout that carries what `task` learns from these labels (see the module docstring).
 
     `both` without any annotated V/A keeps the class folders, where ml derives V/A from the
-    emotions (and records `va_labels: derived`); `keypoints` follows the first keypoint label.
+    emotions (and records `va_labels: derived`); `keypoints` follows the first keypoint label;
+    a landmark model's emotion data goes to the AffectNet CSV, the layout with a landmarks column.
     """
     if task == "va" or (task == "both" and annotated_va_labels(datasets, sources).exists()):
+        return AFFECTNET_CSV
+    if landmarks and task in ("emotion", "both"):
         return AFFECTNET_CSV
     if task == "keypoints":
         return AFFECTNET_CSV if keypoint_count(datasets, sources) == LANDMARKS else KEYPOINTS_CSV
@@ -149,18 +161,21 @@ def keypoint_count(datasets: list[Dataset], sources: list[str]) -> int:
     return len(first) if isinstance(first, list) else 0
 
 
-def materialize(datasets: list[Dataset], sources: list[str], dest: Path, task: str = "emotion") -> Materialized:
-    """Write (or, if already complete, read back) the data of these datasets for a task."""
+def materialize(
+    datasets: list[Dataset], sources: list[str], dest: Path, task: str = "emotion", landmarks: bool = False
+) -> Materialized:
+    """Write (or, if already complete, read back) the data of these datasets for a task;
+    `landmarks`: for a model that reads 68 landmarks (ml.models.uses_landmarks of its architecture)."""
     dest = Path(dest)
     if (dest / SUMMARY).is_file():
         return Materialized(**json.loads((dest / SUMMARY).read_text()))
     if dest.exists():
         shutil.rmtree(dest)  # a half-written tree from a worker that died while writing it
-    layout = layout_for(task, datasets, sources)
+    layout = layout_for(task, datasets, sources, landmarks)
     if layout == CLASS_FOLDERS:
         result = _write_class_folders(datasets, sources, dest)
     else:
-        result = _write_csv(datasets, sources, dest, task, layout)
+        result = _write_csv(datasets, sources, dest, task, layout, landmarks and task != "keypoints")
     if not result.size("train"):
         raise NothingToTrainOn(_nothing_message(task, datasets, sources, result))
     (dest / SUMMARY).write_text(json.dumps(result.to_dict(), indent=2))
@@ -213,18 +228,18 @@ def items_with_current_labels(datasets: list[Dataset], sources: list[str]) -> It
     Read in batches, so the 68 landmarks of a large AffectNet import are never all in memory.
     """
     last_id = 0
-    columns = ("id", "dataset_id", "split", "image", "width", "height")
+    columns = ("id", "dataset_id", "split", "image", "width", "height", "landmarks")
     while batch := list(
         Item.objects.filter(dataset__in=datasets, id__gt=last_id).order_by("id").values_list(*columns)[:BATCH]
     ):
-        current = {row[0]: Current() for row in batch}
+        current = {row[0]: Current(found_landmarks=row[6]) for row in batch}
         labels = Label.objects.filter(item_id__in=current, source__in=sources).order_by("created_at", "id")
         for item_id, emotion, valence, arousal, points in labels.values_list(
             "item_id", "emotion", "valence", "arousal", "keypoints"
         ):
             _merge(current[item_id], emotion, valence, arousal, points)
         for row in batch:
-            yield row, current[row[0]]
+            yield row[:6], current[row[0]]
         last_id = batch[-1][0]
 
 
@@ -257,13 +272,16 @@ class _CsvFiles:
             handle.close()
 
 
-def _write_csv(datasets: list[Dataset], sources: list[str], dest: Path, task: str, layout: str) -> Materialized:
+def _write_csv(
+    datasets: list[Dataset], sources: list[str], dest: Path, task: str, layout: str, found_landmarks: bool = False
+) -> Materialized:
+    """The CSV layouts; `found_landmarks`: items whose labels have no 68 landmarks get those a job found."""
     points = LANDMARKS if layout == AFFECTNET_CSV else KAGGLE_POINTS
     header = list(affectnet.COLUMNS) if layout == AFFECTNET_CSV else [*facial_keypoints.COORDINATE_COLUMNS, "Image"]
     row_of = _affectnet_row if layout == AFFECTNET_CSV else _keypoints_row
     result = Materialized(root=str(dest), layout=layout, num_keypoints=points if task == "keypoints" else 0)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    items, va_items, skipped = defaultdict(int), defaultdict(int), defaultdict(int)
+    items, va_items, skipped, landmark_items = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)
     has_val = _datasets_with_val(datasets)
     files = _CsvFiles(dest, header)
     try:
@@ -275,8 +293,12 @@ def _write_csv(datasets: list[Dataset], sources: list[str], dest: Path, task: st
                 result.unlabelled += 1
                 continue
             role = _role(item[1], item[2], item[3], has_val)
-            files.write(role, row_of(item, labels, role, dest))
+            if found_landmarks and not _complete_landmarks(labels.keypoints):
+                labels.keypoints = labels.found_landmarks
+            row = row_of(item, labels, role, dest)
+            files.write(role, row)
             items[role] += 1
+            landmark_items[role] += layout == AFFECTNET_CSV and bool(row[5])
             va_items[role] += labels.va is not None
             if labels.emotion:
                 counts[role][labels.emotion] += 1
@@ -285,6 +307,7 @@ def _write_csv(datasets: list[Dataset], sources: list[str], dest: Path, task: st
     result.counts = {role: dict(sorted(per_class.items())) for role, per_class in counts.items()}
     result.items, result.skipped = dict(items), dict(skipped)
     result.va_items = {role: n for role, n in va_items.items() if n}
+    result.landmark_items = {role: n for role, n in landmark_items.items() if n}
     return result
 
 
@@ -314,10 +337,13 @@ def _affectnet_row(item: tuple, labels: Current, role: str, dest: Path) -> list:
     name = f"{role}/{item_id}{Path(image_name).suffix.lower()}"
     storage.place(image_name, dest / name)
     points = labels.keypoints
-    complete = bool(points) and len(points) == LANDMARKS and all(map(_is_point, points))
-    landmarks = ";".join(f"{v:g}" for point in points for v in point) if complete else ""
+    landmarks = ";".join(f"{v:g}" for point in points for v in point) if _complete_landmarks(points) else ""
     valence, arousal = labels.va or (affectnet.MISSING_VA, affectnet.MISSING_VA)
     return [name, 0, 0, width, height, landmarks, EMOTIONS.index(labels.emotion), valence, arousal]
+
+
+def _complete_landmarks(points) -> bool:
+    return bool(points) and len(points) == LANDMARKS and all(map(_is_point, points))
 
 
 def _keypoints_row(item: tuple, labels: Current, role: str, dest: Path) -> list:

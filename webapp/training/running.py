@@ -184,12 +184,16 @@ def execute(run: TrainingRun, owner: str) -> str:
 
 
 def _train_and_register(run: TrainingRun, owner: str, heartbeat: Heartbeat, tail: LogTail) -> ModelVersion:
+    from ml.models import uses_landmarks
     from ml.training import train
 
     folder = services.run_dir(run)
     log.info("attempt %d on %s, %s", run.attempts, run.worker_host, run.device)
-    data = materialize(list(run.datasets.all()), run.label_sources, folder / "data", task=run.task)
+    datasets, landmarks = list(run.datasets.all()), uses_landmarks(run.architecture)
+    data = materialize(datasets, run.label_sources, folder / "data", task=run.task, landmarks=landmarks)
     log.info("data (%s): %s items per split%s", data.layout, data.items, _skipped_note(data))
+    if landmarks:
+        log.info("items with 68 landmarks per split: %s (others: the model's default shape)", data.landmark_items)
     services.save_progress(run.pk, owner, data_summary=data.to_dict())
     checkpoints = folder / "checkpoints"
     if checkpoint_sync.fetch(run.pk, checkpoints):
