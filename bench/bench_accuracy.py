@@ -63,6 +63,15 @@ def va_note(ckpt) -> str:
     source = (ckpt.metrics or {}).get("va_labels")
     if source == "derived":
         return VA_DERIVED
+    graft = (ckpt.metrics or {}).get("va_graft")
+    if source == "annotated" and isinstance(graft, dict):
+        figures = graft.get("metrics") or {}
+        ccc = f"; V/A CCC {figures['va_ccc']:.3f} on `{graft.get('val_data')}`" if "va_ccc" in figures else ""
+        return (
+            f"yes; learned on {ckpt.va_learned_on or 'annotated valence/arousal'}: the head was trained on "
+            f"the annotated valence/arousal of `{graft.get('data')}` over this network's frozen trunk and grafted in "
+            f"(`python -m ml graft-va`), so the emotion head and trunk are unchanged{ccc}"
+        )
     if source == "annotated":
         return (
             f"yes; trained on the annotated valence/arousal of `{ckpt.config.get('data')}` "

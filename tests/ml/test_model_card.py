@@ -22,13 +22,14 @@ HISTORY = [
 ]
 
 
-def _card(tmp_path, va_labels=None, split="val", config=None, history=None, notes=""):
+def _card(tmp_path, va_labels=None, split="val", config=None, history=None, notes="", metrics_extra=None):
     path = write_tiny_checkpoint(tmp_path / "m.pt", arch="vgg_fer")
     ckpt = load_checkpoint(path)
     ckpt.config = {"arch": "vgg_fer", "data": "/d", "train_split": "train", "val_split": "val", "epochs": 8,
                    "task": "emotion", **(config or {})}  # fmt: skip
     if va_labels:
         ckpt.metrics["va_labels"] = va_labels
+    ckpt.metrics.update(metrics_extra or {})
     save_checkpoint(path, ckpt)
     args = argparse.Namespace(checkpoint=str(path), data="/d", split=split, png=None, flip_tta=False, title="T")
     return bench_accuracy.model_card(args, load_checkpoint(path), REPORT, 1.0, history, notes)
@@ -66,3 +67,10 @@ def test_the_run_section_and_notes_are_included_when_given(tmp_path):
     assert "## Notes\n\nHand-written context.\n" in card
     plain = _card(tmp_path)
     assert "## The run" not in plain and "## Notes" not in plain
+
+
+def test_a_grafted_va_head_says_what_it_learned_on(tmp_path):
+    graft = {"data": "/d/train.csv", "val_data": "/d/val.csv", "metrics": {"va_ccc": 0.868}}
+    card = _card(tmp_path, "annotated", metrics_extra={"va_learned_on": "synthetic faces", "va_graft": graft})
+    assert "Valence/arousal head: yes; learned on synthetic faces: " in card
+    assert "`/d/train.csv` over this network's frozen trunk" in card and "V/A CCC 0.868 on `/d/val.csv`" in card

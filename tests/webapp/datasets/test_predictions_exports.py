@@ -51,7 +51,7 @@ def test_predict_classifies_every_item_once(predicted, fer_small, queued_predict
         assert p.emotion == max(p.probs, key=p.probs.get) and p.top_probability == pytest.approx(
             p.probs[p.emotion], abs=1e-4
         )
-        assert -1 <= p.valence <= 1 and p.va_source == "derived"
+        assert -1 <= p.valence <= 1 and p.va_source == "learned"  # the bundled default's V/A head
     # the same numbers as ml.evaluation.predict on the fixture files read by the training reader
     checkpoint = load_checkpoint(predicted.model_version.path)
     for split in ("train", "val"):
