@@ -35,7 +35,8 @@ def test_result_page_shows_faces_overlays_and_the_correction_form(client, predic
     assert page.count("<circle cx=") == 2 * 68  # landmarks of both faces, hidden until toggled
     assert page.count(f"/gallery/faces/{predicted.faces.first().pk}/saliency.png") == 1
     assert 'id="toggle-landmarks"' in page and 'id="toggle-saliency"' in page
-    assert page.count('class="emotion-choice"') == 2 * 8 and "(derived)" in page
+    # The bundled default's V/A head learned on DiffusionFER's synthetic faces; the page says so.
+    assert page.count('class="emotion-choice"') == 2 * 8 and "(learned on synthetic faces)" in page
     assert predicted.model_version.tag in page
 
 
