@@ -131,7 +131,34 @@ class JobStatus(models.TextChoices):
     FAILED = "failed"
 
 
-class ImportJob(models.Model):
+class DatasetJob(models.Model):
+    """What every dataset job (import, predictions, landmarks) records of its life: the row is the truth.
+
+    Abstract: each job keeps its own table; `total`/`processed` are the subclass's progress counts.
+    """
+
+    Status = JobStatus
+
+    task_id = models.CharField(max_length=50, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The job's life with the broker and its workers (webapp.core.jobs).
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def progress(self) -> float:
+        return self.processed / self.total if self.total else 0.0
+
+
+class ImportJob(DatasetJob):
     """One import of an archive or CSV into a dataset, run by a worker, with its progress."""
 
     Status = JobStatus
@@ -149,25 +176,9 @@ class ImportJob(models.Model):
     duplicates = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, help_text="first errors: [{where, message}]")
-    task_id = models.CharField(max_length=50, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The job's life with the broker and its workers (webapp.core.jobs).
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"import {self.pk} of {self.source_name} ({self.status})"
-
-    @property
-    def progress(self) -> float:
-        return self.processed / self.total if self.total else 0.0
 
 
 class ItemPrediction(models.Model):
@@ -197,7 +208,7 @@ class ItemPrediction(models.Model):
         return f"{self.model_version_id} on item {self.item_id}: {self.emotion}"
 
 
-class PredictionJob(models.Model):
+class PredictionJob(DatasetJob):
     """Classifying a dataset's items with one model version, run by a worker, with its progress."""
 
     Status = JobStatus
@@ -208,28 +219,12 @@ class PredictionJob(models.Model):
     message = models.TextField(blank=True)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
-    task_id = models.CharField(max_length=50, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The job's life with the broker and its workers (webapp.core.jobs).
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"predict {self.dataset_id} with {self.model_version_id} ({self.status})"
 
-    @property
-    def progress(self) -> float:
-        return self.processed / self.total if self.total else 0.0
 
-
-class LandmarkJob(models.Model):
+class LandmarkJob(DatasetJob):
     """Finding the 68 landmarks of a dataset's items that have none, run by a worker, with its progress."""
 
     Status = JobStatus
@@ -241,22 +236,6 @@ class LandmarkJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     unreadable = models.PositiveIntegerField(default=0, help_text="items whose image could not be read")
-    task_id = models.CharField(max_length=50, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The job's life with the broker and its workers (webapp.core.jobs).
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker started this job")
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="last time its task was sent to the broker")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last sign of life of its worker")
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"landmarks of {self.dataset_id} ({self.status})"
-
-    @property
-    def progress(self) -> float:
-        return self.processed / self.total if self.total else 0.0

@@ -100,8 +100,8 @@ def _upload_on_disk(upload) -> Iterator[Path]:
         yield path
 
 
-class PredictionRejected(ApplicationError):
-    """Predictions cannot start; the message is for the user (the API: 400 on `dataset`)."""
+class DatasetJobRejected(ApplicationError):
+    """A dataset job (predictions, landmarks) cannot start; the message is for the user (the API: 400 on `dataset`)."""
 
     field = "dataset"
 
@@ -113,9 +113,9 @@ def start_prediction(dataset: Dataset, user=None) -> PredictionJob:
     try:
         version = active_version()
     except PromotionError as exc:
-        raise PredictionRejected(str(exc)) from None
+        raise DatasetJobRejected(str(exc)) from None
     if not dataset.items.exists():
-        raise PredictionRejected("the dataset has no items yet")
+        raise DatasetJobRejected("the dataset has no items yet")
     with transaction.atomic():
         unfinished = PredictionJob.objects.filter(
             dataset=dataset,
@@ -134,10 +134,10 @@ def start_prediction(dataset: Dataset, user=None) -> PredictionJob:
 def start_landmarks(dataset: Dataset, user=None) -> LandmarkJob:
     """Queue `datasets.landmarks` for the dataset's items that have no landmarks; one unfinished job per dataset.
 
-    Refused (PredictionRejected: 400 on `dataset`) when there are no items, or none without landmarks.
+    Refused (DatasetJobRejected: 400 on `dataset`) when there are no items, or none without landmarks.
     """
     if not dataset.items.exists():
-        raise PredictionRejected("the dataset has no items yet")
+        raise DatasetJobRejected("the dataset has no items yet")
     missing = dataset.items.filter(landmarks__isnull=True).count()
     with transaction.atomic():
         unfinished = LandmarkJob.objects.filter(
@@ -146,7 +146,7 @@ def start_landmarks(dataset: Dataset, user=None) -> LandmarkJob:
         if unfinished is not None:
             return unfinished  # pressing the button twice does not queue the work twice
         if not missing:
-            raise PredictionRejected("every item of the dataset has its landmarks already")
+            raise DatasetJobRejected("every item of the dataset has its landmarks already")
         job = LandmarkJob.objects.create(dataset=dataset, total=dataset.items.count(), created_by=user)
         jobs.send_after_commit(DATASET_LANDMARKS, job.pk)
     return job

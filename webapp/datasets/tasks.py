@@ -32,9 +32,9 @@ def import_dataset(job_id: int) -> dict:
 
 def _queue_landmarks(dataset) -> None:
     """After an import, find the landmarks of the new items (once; landmark models and the leaderboard read them)."""
-    from webapp.datasets.services import PredictionRejected, start_landmarks
+    from webapp.datasets.services import DatasetJobRejected, start_landmarks
 
-    with contextlib.suppress(PredictionRejected):  # every item has its landmarks already
+    with contextlib.suppress(DatasetJobRejected):  # every item has its landmarks already
         start_landmarks(dataset)
 
 

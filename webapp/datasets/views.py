@@ -101,7 +101,7 @@ def predict(request, pk: int):
     dataset = get_object_or_404(Dataset, pk=pk)
     try:
         job = services.start_prediction(dataset, user=request.user)
-    except services.PredictionRejected as exc:
+    except services.DatasetJobRejected as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Predicting {job.total} items with {job.model_version.tag}.")
@@ -114,7 +114,7 @@ def find_landmarks(request, pk: int):
     dataset = get_object_or_404(Dataset, pk=pk)
     try:
         job = services.start_landmarks(dataset, user=request.user)
-    except services.PredictionRejected as exc:
+    except services.DatasetJobRejected as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Finding the landmarks of {job.total - job.processed} items.")
