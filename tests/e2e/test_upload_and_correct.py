@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_dataset_import import log_in
+from tests.e2e.test_labeling_layout import ARTIFACTS, VIEWPORTS
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +41,8 @@ def test_upload_result_landmarks_and_a_correction(live_app, page):
     expect(row.locator(".face-summary li[data-emotion=happy]")).to_contain_text("(learned on synthetic faces)")
     expect(row.locator(".face-summary li[data-emotion=surprise]")).to_have_count(1)
     expect(row.locator("svg rect.box")).to_have_count(2)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "upload-results-desktop.png"), full_page=True)
 
     row.get_by_role("link", name="Open the result").click()
     expect(page.locator("section.face-card")).to_have_count(2)
@@ -50,6 +53,10 @@ def test_upload_result_landmarks_and_a_correction(live_app, page):
     expect(landmarks.locator("circle")).to_have_count(136)
     page.get_by_label("Saliency (Grad-CAM++)").check()
     expect(page.locator("#saliency-layer")).to_be_visible()
+    for device, (width, height) in VIEWPORTS.items():  # what a reviewer looks at, on both widths
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(ARTIFACTS / f"upload-result-page-{device}.png"), full_page=True)
+    page.set_viewport_size({"width": VIEWPORTS["desktop"][0], "height": VIEWPORTS["desktop"][1]})
 
     first = page.locator("section.face-card", has=page.locator("h2", has_text="happy"))  # the happy face, either place
     expect(first).to_have_count(1)
